@@ -1,0 +1,2 @@
+//! Placeholder; see the codegen issue.
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! Placeholder for the emulator.
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! Cross-crate tests live in tests/tests/.
+#![deny(missing_docs)]
