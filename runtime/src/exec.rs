@@ -209,7 +209,7 @@ pub fn build_request(
                             .unwrap_or_else(|| var.to_owned()),
                     );
                 }
-                path.extend(utf8_percent_encode(&text, PATH_SEGMENT));
+                push_segment(&mut path, &text);
             }
             _ => {
                 let name = param
@@ -286,6 +286,16 @@ fn fill_location(
             .insert(k.to_owned(), Value::String(v.to_owned()));
     }
     Ok(())
+}
+
+/// Appends one percent-encoded path segment. A segment that is exactly `.` or `..` is a dot
+/// segment that URL parsers resolve away (`/contacts/..` becomes `/`), so its dots are encoded too.
+fn push_segment(path: &mut String, text: &str) {
+    if text == "." || text == ".." {
+        path.push_str(&"%2E".repeat(text.len()));
+    } else {
+        path.extend(utf8_percent_encode(text, PATH_SEGMENT));
+    }
 }
 
 fn default_value(p: &ParamDef) -> Option<Value> {
