@@ -1,1 +1,28 @@
-fn main() {}
+//! The `highlevel-mcp` binary: parses the command line and hands over to the `server` library.
+
+use clap::Parser;
+use server::cli::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let format = match &cli.command {
+        Command::Serve(a) => a.common.log_format,
+        Command::Stdio(a) => a.common.log_format,
+        Command::Sandbox(a) => a.log_format,
+    };
+    server::init_logging(format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

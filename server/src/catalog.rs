@@ -1,0 +1,115 @@
+//! The catalog: the tools this server serves, compiled once at startup.
+//!
+//! A catalog is built from any list of [`ToolDef`] values: the generated registry today, tools
+//! lowered at run time from OpenAPI files later. Each tool's MCP listing entry (an rmcp [`Tool`])
+//! is built here once, so `tools/list` is a clone of ready values and matches the generated
+//! schema files field for field.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use runtime::{CompiledTool, ToolDef};
+
+/// One served tool: the compiled definition and its MCP listing entry.
+#[derive(Debug)]
+pub struct Entry {
+    /// The definition with its schemas compiled.
+    pub compiled: CompiledTool,
+    /// What `tools/list` shows for it.
+    pub listing: Tool,
+}
+
+/// Every served tool, in the order given, with a name index.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    entries: Vec<Arc<Entry>>,
+    listing: Vec<Tool>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Compiles `defs`; fails listing every tool whose schema does not parse or whose name repeats.
+    pub fn new(defs: impl IntoIterator<Item = ToolDef>) -> Result<Self, String> {
+        let mut catalog = Catalog::default();
+        let mut problems = Vec::new();
+        for def in defs {
+            if !runtime::is_valid_tool_name(&def.name) {
+                problems.push(format!(
+                    "`{}` is not a valid MCP tool name (1 to 128 of A-Z a-z 0-9 _ - .)",
+                    def.name
+                ));
+                continue;
+            }
+            if catalog.by_name.contains_key(def.name.as_ref()) {
+                problems.push(format!("tool `{}` appears twice", def.name));
+                continue;
+            }
+            match CompiledTool::new(def) {
+                Ok(compiled) => {
+                    let listing = listing_for(&compiled);
+                    catalog
+                        .by_name
+                        .insert(compiled.def.name.to_string(), catalog.entries.len());
+                    catalog.listing.push(listing.clone());
+                    catalog.entries.push(Arc::new(Entry { compiled, listing }));
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        if problems.is_empty() {
+            Ok(catalog)
+        } else {
+            Err(format!(
+                "the tool catalog has {} problem(s):\n- {}",
+                problems.len(),
+                problems.join("\n- ")
+            ))
+        }
+    }
+
+    /// The generated registry (`generated::tools()`).
+    pub fn generated() -> Result<Self, String> {
+        Self::new(generated::tools().iter().map(|t| (*t).clone()))
+    }
+
+    /// The tool named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<Entry>> {
+        self.by_name.get(name).map(|&i| &self.entries[i])
+    }
+
+    /// Every listing entry, in catalog order.
+    pub fn listing(&self) -> &[Tool] {
+        &self.listing
+    }
+
+    /// Number of tools.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the catalog has no tools.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The MCP `Tool` for a compiled definition: name, title, description, the four annotation hints,
+/// inputSchema and outputSchema, exactly the fields of a generated schema file.
+fn listing_for(compiled: &CompiledTool) -> Tool {
+    let def = &compiled.def;
+    let a = def.annotations;
+    let annotations = ToolAnnotations::new()
+        .read_only(a.read_only)
+        .destructive(a.destructive)
+        .idempotent(a.idempotent)
+        .open_world(a.open_world);
+    let input: JsonObject = compiled.input_schema.clone();
+    let mut tool = Tool::new(def.name.clone(), def.description.clone(), Arc::new(input))
+        .with_title(def.title.to_string())
+        .with_annotations(annotations);
+    if let Some(out) = &compiled.output_schema {
+        tool = tool.with_raw_output_schema(Arc::new(out.clone()));
+    }
+    tool
+}

@@ -1,0 +1,199 @@
+//! Command-line interface: `serve`, `stdio` and `sandbox`, with an environment variable behind
+//! every flag so container deployments need no command line.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// An MCP server for the HighLevel CRM: HighLevel's API v2 as MCP tools, self-hosted.
+#[derive(Debug, Parser)]
+#[command(
+    name = "highlevel-mcp",
+    version,
+    about,
+    long_about = "An MCP server for the HighLevel CRM, a self-hostable drop-in for HighLevel's hosted server \
+(https://services.leadconnectorhq.com/mcp/): same URL shape (/mcp), same headers (Authorization: Bearer \
+<Private Integration Token>, locationId), same tool names (<app>_<operationId>).",
+    after_help = "Credentials:\n  \
+serve, by default, forwards each client's own `Authorization: Bearer <token>` to HighLevel (header mode).\n  \
+Set HIGHLEVEL_TOKEN (or --token-file) to hold one token in the server instead (stdio needs this);\n  \
+then --api-key-file makes HTTP clients present a server API key.\n\n\
+Examples:\n  \
+highlevel-mcp serve                                  # http://127.0.0.1:8080/mcp, header mode\n  \
+highlevel-mcp serve --sandbox                        # against the built-in HighLevel emulator\n  \
+HIGHLEVEL_TOKEN=pit-... highlevel-mcp stdio --location-id <id>\n  \
+highlevel-mcp sandbox --port 9090                    # the emulator alone"
+)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over Streamable HTTP at /mcp (both 2025-11-25 and 2026-07-28 clients).
+    Serve(ServeArgs),
+    /// Serve MCP over stdin/stdout (for clients that start the server themselves).
+    Stdio(StdioArgs),
+    /// Run the HighLevel API emulator alone (for trying clients or other tools against it).
+    Sandbox(SandboxArgs),
+}
+
+/// Flags shared by `serve` and `stdio`.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Base URL of the HighLevel API (or of anything that speaks it).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_UPSTREAM",
+        default_value = "https://services.leadconnectorhq.com",
+        value_name = "URL"
+    )]
+    pub upstream: String,
+
+    /// Location (sub-account) id used when a call gives none (no argument, no `locationId` header).
+    #[arg(long, env = "HIGHLEVEL_MCP_LOCATION_ID", value_name = "ID")]
+    pub location_id: Option<String>,
+
+    /// File holding the HighLevel token the server uses for every call (server-held mode).
+    /// The HIGHLEVEL_TOKEN environment variable does the same.
+    #[arg(long, env = "HIGHLEVEL_MCP_TOKEN_FILE", value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+
+    /// Timeout of one upstream request, in milliseconds.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_UPSTREAM_TIMEOUT_MS",
+        default_value_t = 30_000,
+        value_name = "MS"
+    )]
+    pub upstream_timeout_ms: u64,
+
+    /// Largest upstream response body accepted, in bytes.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_MAX_UPSTREAM_BYTES",
+        default_value_t = 8 * 1024 * 1024,
+        value_name = "BYTES"
+    )]
+    pub max_upstream_bytes: usize,
+
+    /// Log format (logs always go to stderr).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+
+    /// Start the built-in HighLevel emulator on a loopback port and use it as the upstream;
+    /// any (or no) bearer is accepted and the default location is the emulator's demo location.
+    #[arg(long, env = "HIGHLEVEL_MCP_SANDBOX")]
+    pub sandbox: bool,
+}
+
+/// `serve` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Keep 127.0.0.1 unless a reverse proxy or firewall guards the port.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_BIND",
+        default_value = "127.0.0.1",
+        value_name = "IP"
+    )]
+    pub bind: IpAddr,
+
+    /// Port to listen on.
+    #[arg(long, env = "HIGHLEVEL_MCP_PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// File holding the API key HTTP clients must present (`Authorization: Bearer <key>` or
+    /// `X-API-Key`); needs a server-held token.
+    #[arg(long, env = "HIGHLEVEL_MCP_API_KEY_FILE", value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Allowed `Host` header values, comma-separated: `name` or `name:port`; `*` allows any.
+    /// Default: localhost, 127.0.0.1, ::1. Add your public host name when serving beyond loopback.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOSTS"
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// Allowed browser `Origin` values, comma-separated: `https://app.example.com[:port|:*]`;
+    /// `*` allows any. Requests without an Origin (non-browser clients) always pass.
+    /// Default: http(s)://localhost, 127.0.0.1 and [::1] on any port.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest accepted MCP request body, in bytes (larger requests get 413).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_MAX_BODY_BYTES",
+        default_value_t = 4 * 1024 * 1024,
+        value_name = "BYTES"
+    )]
+    pub max_body_bytes: usize,
+
+    /// Keep 2025-11-25 sessions (Mcp-Session-Id, SSE answers) instead of stateless JSON answers.
+    /// Only for clients that require a session id; stateless is faster.
+    #[arg(long, env = "HIGHLEVEL_MCP_SESSIONS")]
+    pub sessions: bool,
+
+    /// Flags shared with `stdio`.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `stdio` flags.
+#[derive(Debug, Clone, Args)]
+pub struct StdioArgs {
+    /// Flags shared with `serve`.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `sandbox` flags.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_SANDBOX_BIND",
+        default_value = "127.0.0.1",
+        value_name = "IP"
+    )]
+    pub bind: IpAddr,
+    /// Port to listen on.
+    #[arg(long, env = "HIGHLEVEL_MCP_SANDBOX_PORT", default_value_t = 9090)]
+    pub port: u16,
+    /// Log format (logs go to stderr).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}

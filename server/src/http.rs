@@ -1,0 +1,158 @@
+//! `serve`: MCP over Streamable HTTP at `/mcp` and `/mcp/`, plus `GET /healthz`.
+//!
+//! rmcp's `StreamableHttpService` speaks both protocol eras: a 2025-11-25 client sends
+//! `initialize` and then its requests; a 2026-07-28 client sends self-contained requests
+//! (`server/discover`, `Mcp-Method` headers). By default the service runs stateless with JSON
+//! responses, the fastest shape measured (notes/rmcp-performance.md) and enough for a server
+//! that never sends requests of its own; `--sessions` turns on 2025-11-25 sessions
+//! (`Mcp-Session-Id`, SSE) for clients that insist on them. Every accepted socket gets
+//! TCP_NODELAY, without which each SSE-framed answer waits about 44 ms for a delayed ACK.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::guard::{self, Allowlists};
+use crate::handler::{App, HighLevelMcp};
+
+/// HTTP transport settings.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Address to listen on (port 0 picks a free one).
+    pub bind: SocketAddr,
+    /// Host and Origin allowlists.
+    pub allowlists: Allowlists,
+    /// Largest accepted request body, in bytes (413 above it).
+    pub max_body_bytes: usize,
+    /// Keep 2025-11-25 sessions (`Mcp-Session-Id`, SSE answers) instead of stateless JSON.
+    pub sessions: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            allowlists: Allowlists::default(),
+            max_body_bytes: 4 * 1024 * 1024,
+            sessions: false,
+        }
+    }
+}
+
+/// A running HTTP server.
+#[derive(Debug)]
+pub struct HttpServer {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl HttpServer {
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>/mcp`.
+    pub fn mcp_url(&self) -> String {
+        format!("http://{}/mcp", self.addr)
+    }
+
+    /// Starts a graceful shutdown and waits for open connections to finish.
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after its shutdown token is cancelled).
+    pub async fn wait(self) -> io::Result<()> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(io::Error::other(format!("server task failed: {e}"))),
+        }
+    }
+}
+
+/// The axum router: `/mcp`, `/mcp/` (guarded) and `/healthz`.
+pub fn router(app: Arc<App>, config: &HttpConfig, shutdown: &CancellationToken) -> Router {
+    // Host and Origin are checked by our guard (before credentials, so a rebinding page gets a
+    // 403 rather than a hint about tokens); rmcp's own copies of those checks are switched off
+    // so there is one rule and one error message.
+    let mcp_config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(config.sessions)
+        .with_json_response(!config.sessions)
+        .disable_allowed_hosts()
+        .disable_allowed_origins()
+        .with_max_request_body_bytes(config.max_body_bytes)
+        .with_cancellation_token(shutdown.child_token());
+    let handler_app = app.clone();
+    let mcp = StreamableHttpService::new(
+        move || Ok(HighLevelMcp::new(handler_app.clone())),
+        Arc::new(LocalSessionManager::default()),
+        mcp_config,
+    );
+    let guarded = Router::new()
+        .route_service("/mcp", mcp.clone())
+        .route_service("/mcp/", mcp)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(app.credentials.clone()),
+            guard::check_credentials,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(config.allowlists.clone()),
+            guard::check_host_origin,
+        ));
+    let tools = app.catalog.len();
+    Router::new()
+        .route(
+            "/healthz",
+            get(move || async move {
+                axum::Json(serde_json::json!({ "status": "ok", "tools": tools }))
+            }),
+        )
+        .merge(guarded)
+}
+
+/// Binds and starts serving; returns once the socket is listening.
+pub async fn serve(
+    app: Arc<App>,
+    config: HttpConfig,
+    shutdown: CancellationToken,
+) -> io::Result<HttpServer> {
+    let listener = TcpListener::bind(config.bind).await.map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot listen on {}: {e} (choose another --port or --bind)",
+                config.bind
+            ),
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    let router = router(app, &config, &shutdown);
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(token.cancelled_owned())
+            .await
+    });
+    Ok(HttpServer {
+        addr,
+        shutdown,
+        task,
+    })
+}

@@ -1,0 +1,225 @@
+//! `highlevel-mcp`: an MCP server for the HighLevel CRM.
+//!
+//! The binary is a thin shell over this library so tests and benchmarks can start the server in
+//! the same process: build a [`Catalog`] from any list of tool definitions, wrap it with an
+//! [`Upstream`] client and [`Credentials`] into an [`App`], then serve it with
+//! [`http::serve`] (Streamable HTTP) or [`stdio::serve`].
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod cli;
+pub mod credentials;
+pub mod guard;
+pub mod handler;
+pub mod http;
+pub mod stdio;
+pub mod upstream;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::bail;
+use tokio_util::sync::CancellationToken;
+
+pub use catalog::Catalog;
+pub use credentials::{Credentials, Secret};
+pub use handler::{App, HighLevelMcp};
+pub use upstream::{RetryPolicy, Upstream, UpstreamConfig};
+
+use cli::{Cli, Command, CommonArgs, LogFormat};
+
+/// Installs the global tracing subscriber: stderr only (stdout belongs to the stdio transport),
+/// text or JSON, filtered by `RUST_LOG` (default `info`, rmcp's chatter at `warn`).
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn,hyper=warn,reqwest=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Resolves the token and the credential mode from the environment and flags.
+fn resolve_token(common: &CommonArgs) -> anyhow::Result<Option<Secret>> {
+    let from_env = std::env::var("HIGHLEVEL_TOKEN").ok().and_then(Secret::new);
+    let from_file = match &common.token_file {
+        Some(path) => Some(Secret::from_file(path).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    match (from_env, from_file) {
+        (Some(_), Some(_)) => bail!(
+            "both HIGHLEVEL_TOKEN and --token-file are set; keep one so it is clear which token is used"
+        ),
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
+fn upstream_config(common: &CommonArgs, base_url: String) -> UpstreamConfig {
+    UpstreamConfig {
+        base_url,
+        timeout: Duration::from_millis(common.upstream_timeout_ms.max(1)),
+        max_response_bytes: common.max_upstream_bytes,
+        retry: RetryPolicy::default(),
+    }
+}
+
+/// A token the server sends to the sandbox, which accepts any bearer.
+const SANDBOX_TOKEN: &str = "sandbox-token";
+
+/// What a sandbox-backed run needs: the upstream URL and the default location.
+struct SandboxUpstream {
+    base_url: String,
+    location_id: String,
+    _guard: Box<dyn std::any::Any + Send>,
+}
+
+fn start_sandbox(_bind: SocketAddr) -> anyhow::Result<SandboxUpstream> {
+    bail!("--sandbox is not available in this build yet: the sandbox crate has no emulator")
+}
+
+/// Runs the parsed command line until it finishes or a shutdown signal arrives.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone());
+    match cli.command {
+        Command::Serve(args) => {
+            let (app, _sandbox) = build_app(&args.common, args.api_key_file.as_deref(), true)?;
+            let mut allowlists = guard::Allowlists::default();
+            if !args.allowed_hosts.is_empty() {
+                allowlists.hosts = args.allowed_hosts.clone();
+            }
+            if !args.allowed_origins.is_empty() {
+                allowlists.origins = args.allowed_origins.clone();
+            }
+            let config = http::HttpConfig {
+                bind: SocketAddr::new(args.bind, args.port),
+                allowlists,
+                max_body_bytes: args.max_body_bytes,
+                sessions: args.sessions,
+            };
+            if !args.bind.is_loopback()
+                && matches!(
+                    app.credentials,
+                    Credentials::ServerHeld { api_key: None, .. }
+                )
+            {
+                tracing::warn!(
+                    bind = %args.bind,
+                    "serving a server-held token beyond loopback without --api-key-file: anyone who reaches this port acts with that token"
+                );
+            }
+            let mode = match &app.credentials {
+                Credentials::Forward => "header (clients send their own bearer)",
+                Credentials::ServerHeld { api_key: None, .. } => "server-held token",
+                Credentials::ServerHeld {
+                    api_key: Some(_), ..
+                } => "server-held token, clients need the API key",
+            };
+            let app = Arc::new(app);
+            let upstream = app.upstream.base_url().to_owned();
+            let tools = app.catalog.len();
+            let server = http::serve(app, config, shutdown).await?;
+            tracing::info!(
+                url = %server.mcp_url(),
+                upstream = %upstream,
+                tools,
+                credentials = mode,
+                "highlevel-mcp listening"
+            );
+            server.wait().await?;
+            tracing::info!("highlevel-mcp stopped");
+            Ok(())
+        }
+        Command::Stdio(args) => {
+            let (app, _sandbox) = build_app(&args.common, None, false)?;
+            tracing::info!(
+                upstream = %app.upstream.base_url(),
+                tools = app.catalog.len(),
+                "highlevel-mcp serving on stdio"
+            );
+            stdio::serve(Arc::new(app), shutdown).await?;
+            Ok(())
+        }
+        Command::Sandbox(args) => {
+            let _ = args;
+            bail!("the sandbox subcommand is not available in this build yet")
+        }
+    }
+}
+
+/// Builds the [`App`] for `serve` (`http` true) or `stdio` from the flags.
+fn build_app(
+    common: &CommonArgs,
+    api_key_file: Option<&std::path::Path>,
+    http: bool,
+) -> anyhow::Result<(App, Option<SandboxUpstream>)> {
+    let catalog = Catalog::generated().map_err(anyhow::Error::msg)?;
+    let api_key = match api_key_file {
+        Some(p) => Some(Secret::from_file(p).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let mut token = resolve_token(common)?;
+    let mut location = common.location_id.clone().filter(|l| !l.trim().is_empty());
+    let mut base_url = common.upstream.clone();
+    let sandbox = if common.sandbox {
+        let sb = start_sandbox(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        base_url = sb.base_url.clone();
+        location = location.or_else(|| Some(sb.location_id.clone()));
+        token = Secret::new(SANDBOX_TOKEN);
+        Some(sb)
+    } else {
+        None
+    };
+    let credentials = match (token, api_key) {
+        (Some(token), api_key) => Credentials::ServerHeld { token, api_key },
+        (None, Some(_)) => bail!(
+            "--api-key-file needs a server-held HighLevel token: set HIGHLEVEL_TOKEN or --token-file (in header mode clients send their own token)"
+        ),
+        (None, None) if http => Credentials::Forward,
+        (None, None) => bail!(
+            "stdio needs a HighLevel token: set HIGHLEVEL_TOKEN or --token-file (a Private Integration Token), or use --sandbox"
+        ),
+    };
+    let upstream = Upstream::new(upstream_config(common, base_url)).map_err(anyhow::Error::msg)?;
+    let app = App {
+        catalog,
+        upstream,
+        credentials,
+        default_location_id: location,
+    };
+    Ok((app, sandbox))
+}
+
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                        let _ = tokio::signal::ctrl_c().await;
+                        shutdown.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown signal received; finishing open requests");
+        shutdown.cancel();
+    });
+}
