@@ -1,0 +1,66 @@
+//! The HTTP surface: one module per HighLevel app, and the router that mounts their handlers at
+//! HighLevel's paths byte for byte (trailing slashes included: `GET /contacts/` and
+//! `POST /contacts/` are HighLevel's paths, `/contacts` without the slash is not).
+
+mod contacts;
+mod locations;
+
+pub(crate) use contacts::refresh_derived;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::SandboxState;
+use crate::error::ApiError;
+
+pub(crate) fn routes(state: SandboxState) -> Router {
+    let limit = state.inner.config.max_body_bytes;
+    Router::new()
+        // contacts
+        .route("/contacts/", get(contacts::list).post(contacts::create))
+        .route("/contacts/upsert", post(contacts::upsert))
+        .route(
+            "/contacts/{contactId}",
+            get(contacts::get_one).put(contacts::update),
+        )
+        .route(
+            "/contacts/{contactId}/tags",
+            post(contacts::add_tags).delete(contacts::remove_tags),
+        )
+        .route("/contacts/{contactId}/tasks", get(contacts::tasks))
+        // locations
+        .route("/locations/{locationId}", get(locations::get_one))
+        .route(
+            "/locations/{locationId}/customFields",
+            get(locations::custom_fields),
+        )
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::guard,
+        ))
+        .with_state(state)
+}
+
+/// NestJS's answer to an unknown route, with a hint.
+async fn not_found(method: Method, uri: Uri) -> Response {
+    ApiError::not_found(format!(
+        "Cannot {method} {}: the sandbox serves only the endpoints behind the curated tools",
+        uri.path()
+    ))
+    .into_response()
+}
+
+/// `http://host` of the request, for HighLevel's absolute `nextPageUrl` values.
+pub(crate) fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}

@@ -1,0 +1,326 @@
+//! The in-memory data of the emulator and the public, read-only view of it that tests use.
+//!
+//! Records are kept as `serde_json` objects in HighLevel's own response shapes, so a handler
+//! answers by cloning a record and tests inspect exactly what a client would see. The whole store
+//! sits behind one `parking_lot::RwLock`: every write (match-then-insert for upserts included) is
+//! a single critical section, so concurrent requests cannot lose updates or create duplicates.
+//! Handlers never hold the lock across an `.await`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use parking_lot::{Mutex, RwLock};
+use serde_json::Value;
+
+use crate::SandboxConfig;
+use crate::error::ApiError;
+use crate::util::Rng;
+
+/// Everything the emulator knows, for all locations.
+pub(crate) struct Store {
+    /// Ids of new records come from this generator, so the same sequence of requests on the same
+    /// seed yields the same ids.
+    pub(crate) rng: Rng,
+    pub(crate) locations: Vec<Value>,
+    /// Staff users of the demo location: (id, name).
+    pub(crate) users: Vec<(String, String)>,
+    pub(crate) custom_fields: Vec<Value>,
+    pub(crate) contacts: HashMap<String, Value>,
+    /// Contact ids in creation order; the order of `GET /contacts/` and its cursor.
+    pub(crate) contact_order: Vec<String>,
+    pub(crate) tasks: HashMap<String, Vec<Value>>,
+    pub(crate) conversations: HashMap<String, Value>,
+    pub(crate) conversation_order: Vec<String>,
+    /// Messages per conversation, oldest first.
+    pub(crate) messages: HashMap<String, Vec<Value>>,
+    pub(crate) calendars: Vec<Value>,
+    /// Calendar events, sorted by start time.
+    pub(crate) events: Vec<Value>,
+    pub(crate) notes: HashMap<String, Vec<Value>>,
+    pub(crate) pipelines: Vec<Value>,
+    pub(crate) opportunities: HashMap<String, Value>,
+    pub(crate) opportunity_order: Vec<String>,
+    pub(crate) orders: HashMap<String, Value>,
+    pub(crate) order_order: Vec<String>,
+    pub(crate) transactions: Vec<Value>,
+}
+
+impl Store {
+    pub(crate) fn empty(seed: u64) -> Self {
+        Store {
+            rng: Rng::new(seed.wrapping_add(1)),
+            locations: Vec::new(),
+            users: Vec::new(),
+            custom_fields: Vec::new(),
+            contacts: HashMap::new(),
+            contact_order: Vec::new(),
+            tasks: HashMap::new(),
+            conversations: HashMap::new(),
+            conversation_order: Vec::new(),
+            messages: HashMap::new(),
+            calendars: Vec::new(),
+            events: Vec::new(),
+            notes: HashMap::new(),
+            pipelines: Vec::new(),
+            opportunities: HashMap::new(),
+            opportunity_order: Vec::new(),
+            orders: HashMap::new(),
+            order_order: Vec::new(),
+            transactions: Vec::new(),
+        }
+    }
+
+    pub(crate) fn location(&self, id: &str) -> Option<&Value> {
+        self.locations.iter().find(|l| l["id"] == id)
+    }
+
+    /// A location named in a query or body must exist; HighLevel answers a token/location
+    /// mismatch with a 400-class error, and so do we.
+    pub(crate) fn require_location(&self, id: &str) -> Result<(), ApiError> {
+        if self.location(id).is_some() {
+            Ok(())
+        } else {
+            Err(ApiError::bad_request(format!(
+                "Location {id:?} was not found or this token cannot access it; the sandbox serves location {:?}",
+                crate::DEMO_LOCATION_ID
+            )))
+        }
+    }
+
+    /// A fresh id that no record uses yet.
+    pub(crate) fn new_id(&mut self) -> String {
+        loop {
+            let id = self.rng.id20();
+            if !self.contacts.contains_key(&id)
+                && !self.conversations.contains_key(&id)
+                && !self.opportunities.contains_key(&id)
+            {
+                return id;
+            }
+        }
+    }
+}
+
+pub(crate) struct Limiter {
+    /// Per bearer token (hashed; tokens are never stored): request instants inside the window,
+    /// and the lifetime request count for the daily header.
+    pub(crate) windows: HashMap<u64, (VecDeque<Instant>, u64)>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: SandboxConfig,
+    pub(crate) store: RwLock<Store>,
+    pub(crate) limiter: Mutex<Limiter>,
+    pub(crate) requests: AtomicU64,
+    pub(crate) faults: Mutex<Rng>,
+}
+
+/// A handle on the emulator's state, shared by the router and its tests. Cheap to clone.
+///
+/// The inspection methods return copies of records in HighLevel's response shapes, so tests can
+/// check the effect of a write without going through HTTP.
+#[derive(Clone)]
+pub struct SandboxState {
+    pub(crate) inner: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SandboxState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxState")
+            .field("requests", &self.request_count())
+            .field("counts", &self.counts())
+            .finish()
+    }
+}
+
+/// How many records of each kind the emulator holds (all locations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Contacts.
+    pub contacts: usize,
+    /// Contact tasks.
+    pub tasks: usize,
+    /// Conversations.
+    pub conversations: usize,
+    /// Messages in all conversations.
+    pub messages: usize,
+    /// Calendar events.
+    pub events: usize,
+    /// Appointment notes.
+    pub notes: usize,
+    /// Opportunities.
+    pub opportunities: usize,
+    /// Payment orders.
+    pub orders: usize,
+    /// Payment transactions.
+    pub transactions: usize,
+}
+
+impl SandboxState {
+    pub(crate) fn read(&self) -> parking_lot::RwLockReadGuard<'_, Store> {
+        self.inner.store.read()
+    }
+
+    pub(crate) fn write(&self) -> parking_lot::RwLockWriteGuard<'_, Store> {
+        self.inner.store.write()
+    }
+
+    /// Requests received since start (every request, including rejected ones).
+    pub fn request_count(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// Record counts.
+    pub fn counts(&self) -> Counts {
+        let s = self.read();
+        Counts {
+            contacts: s.contacts.len(),
+            tasks: s.tasks.values().map(Vec::len).sum(),
+            conversations: s.conversations.len(),
+            messages: s.messages.values().map(Vec::len).sum(),
+            events: s.events.len(),
+            notes: s.notes.values().map(Vec::len).sum(),
+            opportunities: s.opportunities.len(),
+            orders: s.orders.len(),
+            transactions: s.transactions.len(),
+        }
+    }
+
+    /// The location record, as `GET /locations/{id}` returns it under `location`.
+    pub fn location(&self, location_id: &str) -> Option<Value> {
+        self.read().location(location_id).cloned()
+    }
+
+    /// The contacts of a location, in creation order.
+    pub fn contacts(&self, location_id: &str) -> Vec<Value> {
+        let s = self.read();
+        s.contact_order
+            .iter()
+            .filter_map(|id| s.contacts.get(id))
+            .filter(|c| c["locationId"] == location_id)
+            .cloned()
+            .collect()
+    }
+
+    /// One contact by id.
+    pub fn contact(&self, contact_id: &str) -> Option<Value> {
+        self.read().contacts.get(contact_id).cloned()
+    }
+
+    /// The tasks of a contact.
+    pub fn tasks(&self, contact_id: &str) -> Vec<Value> {
+        self.read()
+            .tasks
+            .get(contact_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The conversations of a location, in creation order.
+    pub fn conversations(&self, location_id: &str) -> Vec<Value> {
+        let s = self.read();
+        s.conversation_order
+            .iter()
+            .filter_map(|id| s.conversations.get(id))
+            .filter(|c| c["locationId"] == location_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The messages of a conversation, oldest first.
+    pub fn messages(&self, conversation_id: &str) -> Vec<Value> {
+        self.read()
+            .messages
+            .get(conversation_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The pipelines of a location.
+    pub fn pipelines(&self, location_id: &str) -> Vec<Value> {
+        self.read()
+            .pipelines
+            .iter()
+            .filter(|p| p["locationId"] == location_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The opportunities of a location, in creation order (without the embedded contact).
+    pub fn opportunities(&self, location_id: &str) -> Vec<Value> {
+        let s = self.read();
+        s.opportunity_order
+            .iter()
+            .filter_map(|id| s.opportunities.get(id))
+            .filter(|o| o["locationId"] == location_id)
+            .cloned()
+            .collect()
+    }
+
+    /// One opportunity by id (without the embedded contact).
+    pub fn opportunity(&self, opportunity_id: &str) -> Option<Value> {
+        self.read().opportunities.get(opportunity_id).cloned()
+    }
+
+    /// The calendars of a location.
+    pub fn calendars(&self, location_id: &str) -> Vec<Value> {
+        self.read()
+            .calendars
+            .iter()
+            .filter(|c| c["locationId"] == location_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The calendar events of a location, by start time.
+    pub fn events(&self, location_id: &str) -> Vec<Value> {
+        self.read()
+            .events
+            .iter()
+            .filter(|e| e["locationId"] == location_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The notes of an appointment (a calendar event id), newest first.
+    pub fn appointment_notes(&self, appointment_id: &str) -> Vec<Value> {
+        self.read()
+            .notes
+            .get(appointment_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The custom fields of a location (contact and opportunity models).
+    pub fn custom_fields(&self, location_id: &str) -> Vec<Value> {
+        self.read()
+            .custom_fields
+            .iter()
+            .filter(|f| f["locationId"] == location_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The payment orders of a location, in creation order.
+    pub fn orders(&self, location_id: &str) -> Vec<Value> {
+        let s = self.read();
+        s.order_order
+            .iter()
+            .filter_map(|id| s.orders.get(id))
+            .filter(|o| o["altId"] == location_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The payment transactions of a location, newest first.
+    pub fn transactions(&self, location_id: &str) -> Vec<Value> {
+        self.read()
+            .transactions
+            .iter()
+            .filter(|t| t["altId"] == location_id)
+            .cloned()
+            .collect()
+    }
+}
