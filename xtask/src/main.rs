@@ -1,1 +1,313 @@
-fn main() {}
+//! Project chores, run as `cargo xtask <command>` (alias in .cargo/config.toml).
+//!
+//! - `regenerate [--check]`: spec/ → generated/ through `codegen::generate`. Writes only files
+//!   whose bytes changed (one writer, [`ensure_file_contents`]) and removes orphaned files under
+//!   generated/schemas and generated/src/tools; never touches generated/src/lib.rs or
+//!   generated/Cargo.toml. With `--check` nothing is written and a stale or orphaned file makes
+//!   the command fail. On spec errors every diagnostic is printed and nothing is written.
+//! - `bench-codegen`: times generation for the curated spec and for all official HighLevel files
+//!   (median of N runs); run it with `cargo run --release -p xtask -- bench-codegen`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "highlevel-mcp project chores")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate generated/ from spec/.
+    Regenerate {
+        /// Write nothing; fail when generated/ is stale or has orphaned files.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Time the generator on the curated spec and on the official HighLevel files.
+    BenchCodegen {
+        /// Runs per measurement (the median is reported).
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+        /// Folder of official files (default: <workspace>/../shared/highlevel-openapi/apps).
+        #[arg(long)]
+        official: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    match cli.command {
+        Command::Regenerate { check } => match regenerate(&root, check) {
+            Ok(report) => {
+                for w in &report.warnings {
+                    eprintln!("{w}");
+                }
+                if check {
+                    if report.changes.is_empty() {
+                        println!("generated/ is up to date ({} files)", report.files);
+                        ExitCode::SUCCESS
+                    } else {
+                        eprintln!("generated/ is stale; run `cargo xtask regenerate`:");
+                        for c in &report.changes {
+                            eprintln!("  {c}");
+                        }
+                        ExitCode::FAILURE
+                    }
+                } else {
+                    for c in &report.changes {
+                        println!("  {c}");
+                    }
+                    println!(
+                        "regenerated generated/: {} files, {} changed",
+                        report.files,
+                        report.changes.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+            }
+            Err(msg) => {
+                eprintln!("{msg}");
+                eprintln!("nothing was written");
+                ExitCode::FAILURE
+            }
+        },
+        Command::BenchCodegen { runs, official } => {
+            let official =
+                official.unwrap_or_else(|| root.join("../shared/highlevel-openapi/apps"));
+            bench(&root, &official, runs.max(1))
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn workspace_root() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    dir.parent().map(Path::to_path_buf).unwrap_or(dir)
+}
+
+/// What a regenerate run did (or, with `--check`, would do).
+struct Report {
+    files: usize,
+    /// One line per written/stale (`M`), new (`A`) or removed/orphaned (`D`) file.
+    changes: Vec<String>,
+    warnings: Vec<codegen::Diagnostic>,
+}
+
+/// Generated folders the generator owns entirely: files here that it did not produce are orphans.
+const OWNED_DIRS: [&str; 2] = ["schemas", "src/tools"];
+
+fn regenerate(root: &Path, check: bool) -> Result<Report, String> {
+    let output = codegen::generate(&root.join("spec")).map_err(|d| d.to_string())?;
+    let out_dir = root.join("generated");
+    let mut changes = Vec::new();
+    for (rel, contents) in &output.files {
+        if let Some(change) = ensure_file_contents(&out_dir.join(rel), contents, check)? {
+            changes.push(format!("{change} generated/{}", rel.display()));
+        }
+    }
+    for dir in OWNED_DIRS {
+        let mut existing = Vec::new();
+        list_files(&out_dir.join(dir), &mut existing)
+            .map_err(|e| format!("cannot list generated/{dir}: {e}"))?;
+        for path in existing {
+            let rel = path.strip_prefix(&out_dir).unwrap_or(&path).to_path_buf();
+            if output.files.contains_key(&rel) {
+                continue;
+            }
+            changes.push(format!("D generated/{} (orphaned)", rel.display()));
+            if !check {
+                std::fs::remove_file(&path)
+                    .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+            }
+        }
+        if !check {
+            remove_empty_dirs(&out_dir.join(dir));
+        }
+    }
+    changes.sort();
+    Ok(Report {
+        files: output.files.len(),
+        changes,
+        warnings: output.warnings,
+    })
+}
+
+/// The one writer: writes `contents` to `path` only when the bytes differ. Returns `A` (new) or
+/// `M` (changed) when the file is (or, with `check`, would be) written, `None` when up to date.
+fn ensure_file_contents(
+    path: &Path,
+    contents: &str,
+    check: bool,
+) -> Result<Option<&'static str>, String> {
+    let change = match std::fs::read(path) {
+        Ok(old) if old == contents.as_bytes() => return Ok(None),
+        Ok(_) => "M",
+        Err(_) => "A",
+    };
+    if !check {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(path, contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(Some(change))
+}
+
+fn list_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            list_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                remove_empty_dirs(&path);
+                // Fails (and is left alone) unless empty.
+                let _ = std::fs::remove_dir(&path);
+            }
+        }
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, Duration) {
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        std::hint::black_box(f());
+        samples.push(start.elapsed());
+    }
+    let min = *samples.iter().min().unwrap_or(&Duration::ZERO);
+    let max = *samples.iter().max().unwrap_or(&Duration::ZERO);
+    (median(samples), min, max)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn bench(root: &Path, official: &Path, runs: usize) -> ExitCode {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "note: this is a debug build; figures for BENCHMARKS.md come from `cargo run --release -p xtask -- bench-codegen`"
+        );
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "generator benchmark: median of {runs} runs (min..max), {cores} cores, single-threaded"
+    );
+    let spec = root.join("spec");
+    match codegen::generate(&spec) {
+        Ok(out) => {
+            let tools = out
+                .files
+                .keys()
+                .filter(|p| p.starts_with("schemas"))
+                .count();
+            let (med, min, max) = time(runs, || codegen::generate(&spec));
+            println!(
+                "curated spec/ ({tools} tools, {} files): load+lower+emit {} ({}..{})",
+                out.files.len(),
+                ms(med),
+                ms(min),
+                ms(max)
+            );
+        }
+        Err(d) => {
+            eprintln!("{d}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if !official.is_dir() {
+        println!("official files: skipped ({} is absent)", official.display());
+        return ExitCode::SUCCESS;
+    }
+    let policy = codegen::Policy::every_operation();
+    let (tools, diags) = codegen::lower_official(official, &policy);
+    let (med, min, max) = time(runs, || codegen::lower_official(official, &policy));
+    println!(
+        "official ({} tools, {} warnings): load+lower {} ({}..{})",
+        tools.len(),
+        diags.len(),
+        ms(med),
+        ms(min),
+        ms(max)
+    );
+    match codegen::generate_official(official, &policy) {
+        Ok(out) => {
+            let (med, min, max) = time(runs, || codegen::generate_official(official, &policy));
+            println!(
+                "official ({} files out): load+lower+emit {} ({}..{})",
+                out.files.len(),
+                ms(med),
+                ms(min),
+                ms(max)
+            );
+        }
+        Err(d) => {
+            eprintln!("{d}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stale or orphaned file under generated/ fails `cargo test` (rust-analyzer's pattern).
+    #[test]
+    fn generated_is_up_to_date() {
+        let root = workspace_root();
+        let report = match regenerate(&root, true) {
+            Ok(r) => r,
+            Err(msg) => panic!("spec/ has errors:\n{msg}"),
+        };
+        assert!(
+            report.changes.is_empty(),
+            "generated/ is stale; run `cargo xtask regenerate`:\n{}",
+            report.changes.join("\n")
+        );
+    }
+
+    #[test]
+    fn ensure_file_contents_writes_only_changes() {
+        let dir = std::env::temp_dir().join(format!("xtask-ensure-{}", std::process::id()));
+        let path = dir.join("a/b.txt");
+        assert_eq!(ensure_file_contents(&path, "x", true), Ok(Some("A")));
+        assert!(!path.exists(), "--check must not write");
+        assert_eq!(ensure_file_contents(&path, "x", false), Ok(Some("A")));
+        assert_eq!(ensure_file_contents(&path, "x", false), Ok(None));
+        assert_eq!(ensure_file_contents(&path, "y", true), Ok(Some("M")));
+        assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("x"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

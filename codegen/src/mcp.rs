@@ -1,0 +1,42 @@
+//! A [`ToolDef`] rendered as the MCP `Tool` object the server lists.
+//!
+//! The generated schema files are exactly this JSON (keys sorted, 2-space indent), so a test can
+//! compare the served `tools/list` with the committed files tool by tool.
+
+use runtime::ToolDef;
+use serde_json::{Map, Value, json};
+
+use crate::schema::sorted;
+
+/// The MCP tool JSON of `def`: `name`, `title`, `description`, `annotations` (the four hints),
+/// `inputSchema` and, when the tool has one, `outputSchema`; keys sorted recursively.
+///
+/// A schema text that is not JSON (impossible for lowered tools) is rendered as `{}`.
+pub fn tool_json(def: &ToolDef) -> Value {
+    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or_else(|_| json!({}));
+    let mut m = Map::new();
+    m.insert(
+        "annotations".into(),
+        json!({
+            "destructiveHint": def.annotations.destructive,
+            "idempotentHint": def.annotations.idempotent,
+            "openWorldHint": def.annotations.open_world,
+            "readOnlyHint": def.annotations.read_only,
+        }),
+    );
+    m.insert("description".into(), json!(def.description));
+    m.insert("inputSchema".into(), parse(&def.input_schema));
+    m.insert("name".into(), json!(def.name));
+    if let Some(out) = &def.output_schema {
+        m.insert("outputSchema".into(), parse(out));
+    }
+    m.insert("title".into(), json!(def.title));
+    sorted(&Value::Object(m))
+}
+
+/// `value` as canonical pretty JSON: keys sorted, 2-space indent, final newline.
+pub fn pretty(value: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(&sorted(value)).unwrap_or_default();
+    s.push('\n');
+    s
+}
