@@ -142,12 +142,40 @@ impl Upstream {
         (scrub_result(result, token), stats)
     }
 
+    /// The absolute URL for `req`, refused when URL parsing would change the path the executor
+    /// built: a `.` or `..` segment (also spelled `%2e`) is resolved by every URL parser, so an id
+    /// of `..` could otherwise reach another endpoint.
+    fn url_for(&self, tool: &ToolDef, req: &UpstreamRequest) -> Result<reqwest::Url, String> {
+        let joined = format!("{}{}", self.base, req.path_and_query);
+        let refused = || {
+            format!(
+                "refused to call `{}`: a path argument is `.` or `..` (or an encoding of them), which would change the endpoint; pass the real id",
+                tool.name
+            )
+        };
+        let url = reqwest::Url::parse(&joined).map_err(|_| refused())?;
+        let built_path = joined[self.base.len()..]
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default();
+        let base_path = self
+            .base
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("");
+        if url.path() != format!("{base_path}{built_path}") {
+            return Err(refused());
+        }
+        Ok(url)
+    }
+
     async fn send_with_retries(
         &self,
         tool: &ToolDef,
         req: &UpstreamRequest,
         token: &Secret,
     ) -> Result<(u16, Vec<u8>, u32), (String, u16, u32)> {
+        let url = self.url_for(tool, req).map_err(|m| (m, 0, 0))?;
         let policy = self.config.retry;
         let started = Instant::now();
         let idempotent = tool.method.is_idempotent();
@@ -157,7 +185,7 @@ impl Upstream {
             attempt += 1;
             let left = policy.max_attempts.saturating_sub(attempt);
             let remaining = policy.budget.saturating_sub(started.elapsed());
-            match self.send_once(req, token).await {
+            match self.send_once(&url, req, token).await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     if status == 429 {
@@ -228,12 +256,13 @@ impl Upstream {
 
     async fn send_once(
         &self,
+        url: &reqwest::Url,
         req: &UpstreamRequest,
         token: &Secret,
     ) -> Result<reqwest::Response, reqwest::Error> {
         // `path_and_query` always starts with `/` and every argument in it is percent-encoded,
         // so the URL cannot leave the base host.
-        let url = format!("{}{}", self.base, req.path_and_query);
+        let url = url.clone();
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut headers = HeaderMap::with_capacity(req.headers.len() + 3);
