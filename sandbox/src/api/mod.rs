@@ -2,8 +2,12 @@
 //! HighLevel's paths byte for byte (trailing slashes included: `GET /contacts/` and
 //! `POST /contacts/` are HighLevel's paths, `/contacts` without the slash is not).
 
+mod calendars;
 mod contacts;
+mod conversations;
 mod locations;
+mod opportunities;
+mod payments;
 
 pub(crate) use contacts::refresh_derived;
 
@@ -32,6 +36,29 @@ pub(crate) fn routes(state: SandboxState) -> Router {
             post(contacts::add_tags).delete(contacts::remove_tags),
         )
         .route("/contacts/{contactId}/tasks", get(contacts::tasks))
+        // conversations
+        .route("/conversations/search", get(conversations::search))
+        .route("/conversations/messages", post(conversations::send))
+        .route(
+            "/conversations/{conversationId}/messages",
+            get(conversations::messages),
+        )
+        // calendars
+        .route("/calendars/events", get(calendars::events))
+        .route(
+            "/calendars/appointments/{appointmentId}/notes",
+            get(calendars::notes),
+        )
+        // opportunities
+        .route("/opportunities/search", get(opportunities::search))
+        .route("/opportunities/pipelines", get(opportunities::pipelines))
+        .route(
+            "/opportunities/{id}",
+            get(opportunities::get_one).put(opportunities::update),
+        )
+        // payments
+        .route("/payments/orders/{orderId}", get(payments::order))
+        .route("/payments/transactions", get(payments::transactions))
         // locations
         .route("/locations/{locationId}", get(locations::get_one))
         .route(
@@ -39,6 +66,7 @@ pub(crate) fn routes(state: SandboxState) -> Router {
             get(locations::custom_fields),
         )
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -53,6 +81,19 @@ async fn not_found(method: Method, uri: Uri) -> Response {
         "Cannot {method} {}: the sandbox serves only the endpoints behind the curated tools",
         uri.path()
     ))
+    .into_response()
+}
+
+/// An existing path with another method.
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    ApiError::with_body(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        serde_json::json!({
+            "statusCode": 405,
+            "message": format!("Cannot {method} {}: this path exists with other methods", uri.path()),
+            "error": "Method Not Allowed",
+        }),
+    )
     .into_response()
 }
 
