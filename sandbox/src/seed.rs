@@ -517,10 +517,10 @@ fn seed_conversations(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
                 "dateAdded": iso(at),
                 "body": body,
                 "direction": dir,
-                "status": if *dir == "inbound" { "delivered" } else { "delivered" },
+                "status": "delivered",
                 "contentType": "text/plain",
                 "attachments": [],
-                "source": if *dir == "inbound" { "app" } else { "app" },
+                "source": "app",
             });
             if *dir == "outbound" {
                 m["userId"] = json!(rng.pick(&s.users).0.clone());
@@ -937,6 +937,6 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
         txs.push((created, tx));
     }
     // Newest first, as HighLevel lists them.
-    txs.sort_by(|a, b| b.0.cmp(&a.0));
+    txs.sort_by_key(|t| std::cmp::Reverse(t.0));
     s.transactions = txs.into_iter().map(|(_, t)| t).collect();
 }

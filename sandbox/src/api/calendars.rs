@@ -41,16 +41,15 @@ pub(crate) async fn events(State(st): State<SandboxState>, params: Params) -> Ap
     }
     let s = st.read();
     s.require_location(location)?;
-    if let Some(c) = calendar {
-        if !s
+    if let Some(c) = calendar
+        && !s
             .calendars
             .iter()
             .any(|cal| cal["id"] == c && cal["locationId"] == location)
-        {
-            return Err(ApiError::bad_request(format!(
-                "calendarId {c:?} is not a calendar of location {location:?}"
-            )));
-        }
+    {
+        return Err(ApiError::bad_request(format!(
+            "calendarId {c:?} is not a calendar of location {location:?}"
+        )));
     }
     let events: Vec<&Value> = s
         .events

@@ -143,12 +143,13 @@ fn identity(body: &Map<String, Value>) -> Result<Identity, ApiError> {
             }
         }
     };
-    if let Some(Value::String(d)) = body.get("dateOfBirth") {
-        if !d.is_empty() && parse_iso(d).is_none() {
-            problems.push(format!(
-                "dateOfBirth must be a date in YYYY-MM-DD form, got {d:?}"
-            ));
-        }
+    if let Some(Value::String(d)) = body.get("dateOfBirth")
+        && !d.is_empty()
+        && parse_iso(d).is_none()
+    {
+        problems.push(format!(
+            "dateOfBirth must be a date in YYYY-MM-DD form, got {d:?}"
+        ));
     }
     if problems.is_empty() {
         Ok(Identity { email, phone })
@@ -180,10 +181,10 @@ fn find_match(
             return Some((c["id"].as_str().unwrap_or("").to_string(), "email"));
         }
     }
-    if let Some(p) = phone {
-        if let Some(c) = candidates().find(|c| c["phone"] == p) {
-            return Some((c["id"].as_str().unwrap_or("").to_string(), "phone"));
-        }
+    if let Some(p) = phone
+        && let Some(c) = candidates().find(|c| c["phone"] == p)
+    {
+        return Some((c["id"].as_str().unwrap_or("").to_string(), "phone"));
     }
     None
 }

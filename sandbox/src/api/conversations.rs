@@ -325,12 +325,12 @@ pub(crate) async fn send(State(st): State<SandboxState>, JsonBody(body): JsonBod
             "Contact {contact_id:?} not found; contactId must be the id of a contact in this location"
         )));
     };
-    if let Some(field) = needs {
-        if !contact_has(contact, field) {
-            return Err(ApiError::bad_request(format!(
-                "Contact {contact_id:?} has no {field}, so a {kind} message cannot be sent; add one with PUT /contacts/{contact_id}"
-            )));
-        }
+    if let Some(field) = needs
+        && !contact_has(contact, field)
+    {
+        return Err(ApiError::bad_request(format!(
+            "Contact {contact_id:?} has no {field}, so a {kind} message cannot be sent; add one with PUT /contacts/{contact_id}"
+        )));
     }
     let location = contact["locationId"].as_str().unwrap_or("").to_string();
     let scheduled = body

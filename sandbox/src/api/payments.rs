@@ -31,12 +31,12 @@ fn scope<'a>(s: &Store, params: &'a Params, alt_type_required: bool) -> Result<&
             )));
         }
     }
-    if let Some(loc) = params.get("locationId") {
-        if loc != alt_id {
-            return Err(ApiError::bad_request(format!(
-                "locationId {loc:?} does not match altId {alt_id:?}; pass the same location id in both"
-            )));
-        }
+    if let Some(loc) = params.get("locationId")
+        && loc != alt_id
+    {
+        return Err(ApiError::bad_request(format!(
+            "locationId {loc:?} does not match altId {alt_id:?}; pass the same location id in both"
+        )));
     }
     s.require_location(alt_id)?;
     Ok(alt_id)

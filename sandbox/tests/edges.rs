@@ -1,0 +1,302 @@
+//! The edges that make the emulator behave like HighLevel: auth, Version, unknown routes, rate
+//! limit, injected latency and failures, body limit, determinism and shutdown.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Api, s};
+use reqwest::StatusCode;
+use sandbox::{DEMO_LOCATION_ID, RateLimit, Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+
+const L: &str = DEMO_LOCATION_ID;
+
+async fn raw(
+    api: &Api,
+    auth: Option<&str>,
+    version: Option<&str>,
+    path: &str,
+) -> (StatusCode, Value) {
+    let mut req = api.http.get(api.url(path));
+    if let Some(a) = auth {
+        req = req.header("Authorization", a);
+    }
+    if let Some(v) = version {
+        req = req.header("Version", v);
+    }
+    let resp = req.send().await.unwrap();
+    let st = resp.status();
+    (st, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn authorization_is_required() {
+    let api = Api::start().await;
+    let path = format!("/locations/{L}");
+    let (st, body) = raw(&api, None, Some("2021-07-28"), &path).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["statusCode"], 401);
+    assert_eq!(body["error"], "Unauthorized");
+    assert!(s(&body, "/message").contains("Invalid JWT"));
+    let (st, _) = raw(&api, Some("Basic dXNlcjpwYXNz"), Some("2021-07-28"), &path).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _) = raw(&api, Some("Bearer "), Some("2021-07-28"), &path).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, body) = raw(
+        &api,
+        Some("Bearer secret-token-123"),
+        Some("2021-07-28"),
+        &path,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        !body.to_string().contains("secret-token-123"),
+        "the token is never echoed"
+    );
+}
+
+#[tokio::test]
+async fn version_header_is_required_and_checked() {
+    let api = Api::start().await;
+    let (st, body) = raw(&api, Some("Bearer t"), None, &format!("/locations/{L}")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(s(&body, "/message").contains("Version header was not found"));
+    assert!(s(&body, "/message").contains("2021-07-28"));
+    let path = format!("/conversations/search?locationId={L}");
+    let (st, body) = raw(&api, Some("Bearer t"), Some("2021-07-28"), &path).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(s(&body, "/message").contains("2021-04-15"), "{body}");
+    let (st, _) = raw(&api, Some("Bearer t"), Some("2021-04-15"), &path).await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_json_errors() {
+    let api = Api::start().await;
+    let (st, body) = api.get("/contacts/search/duplicate/x").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(body["statusCode"], 404);
+    // Without the trailing slash this is not HighLevel's path.
+    let (st, _) = api.get(&format!("/contacts?locationId={L}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, body) = api
+        .call(reqwest::Method::PATCH, "/contacts/upsert", Some(json!({})))
+        .await;
+    assert_eq!(st, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["statusCode"], 405);
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_after_100_requests_in_the_window() {
+    let api = Api::with(SandboxConfig::default()).await;
+    let path = format!("/locations/{L}");
+    for i in 0..100 {
+        let resp = api
+            .http
+            .get(api.url(&path))
+            .bearer_auth("one")
+            .header("Version", "2021-07-28")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "request {i}");
+        let h = resp.headers();
+        assert_eq!(h["x-ratelimit-max"], "100");
+        assert_eq!(h["x-ratelimit-interval-milliseconds"], "10000");
+        assert_eq!(
+            h["x-ratelimit-remaining"].to_str().unwrap(),
+            (99 - i).to_string()
+        );
+    }
+    let resp = api
+        .http
+        .get(api.url(&path))
+        .bearer_auth("one")
+        .header("Version", "2021-07-28")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&retry), "{retry}");
+    assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["statusCode"], 429);
+    // Another token is another location's budget.
+    let resp = api
+        .http
+        .get(api.url(&path))
+        .bearer_auth("two")
+        .header("Version", "2021-07-28")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn rate_limit_window_slides() {
+    let config = SandboxConfig {
+        rate_limit: Some(RateLimit {
+            max: 3,
+            window: Duration::from_millis(300),
+        }),
+        ..SandboxConfig::default()
+    };
+    let api = Api::with(config).await;
+    let path = format!("/locations/{L}");
+    for _ in 0..3 {
+        assert_eq!(api.get(&path).await.0, StatusCode::OK);
+    }
+    assert_eq!(api.get(&path).await.0, StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(api.get(&path).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn rate_limit_can_be_off() {
+    let api = Api::start().await;
+    let path = format!("/locations/{L}");
+    for _ in 0..150 {
+        let resp = api
+            .http
+            .get(api.url(&path))
+            .bearer_auth("t")
+            .header("Version", "2021-07-28")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(resp.headers().get("x-ratelimit-remaining").is_none());
+    }
+}
+
+#[tokio::test]
+async fn latency_is_injected() {
+    let config = SandboxConfig {
+        latency: Duration::from_millis(120),
+        ..SandboxConfig::for_tests()
+    };
+    let api = Api::with(config).await;
+    let t = Instant::now();
+    assert_eq!(api.get(&format!("/locations/{L}")).await.0, StatusCode::OK);
+    assert!(
+        t.elapsed() >= Duration::from_millis(120),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn error_rate_one_fails_everything_without_side_effects() {
+    let config = SandboxConfig {
+        error_rate: 1.0,
+        ..SandboxConfig::for_tests()
+    };
+    let api = Api::with(config).await;
+    let before = api.sandbox.state().counts();
+    for _ in 0..10 {
+        let (st, body) = api
+            .post("/contacts/", json!({"locationId": L, "firstName": "Never"}))
+            .await;
+        assert!(
+            st == StatusCode::INTERNAL_SERVER_ERROR || st == StatusCode::SERVICE_UNAVAILABLE,
+            "{st}"
+        );
+        assert_eq!(body["statusCode"], st.as_u16());
+    }
+    assert_eq!(api.sandbox.state().counts(), before);
+}
+
+#[tokio::test]
+async fn error_rate_half_fails_about_half() {
+    let config = SandboxConfig {
+        error_rate: 0.5,
+        ..SandboxConfig::for_tests()
+    };
+    let api = Api::with(config).await;
+    let mut failed = 0;
+    for _ in 0..200 {
+        if api.get(&format!("/locations/{L}")).await.0 != StatusCode::OK {
+            failed += 1;
+        }
+    }
+    assert!((60..=140).contains(&failed), "{failed} of 200 failed");
+    assert_eq!(api.sandbox.state().request_count(), 200);
+}
+
+#[tokio::test]
+async fn body_limit_answers_413() {
+    let config = SandboxConfig {
+        max_body_bytes: 1024,
+        ..SandboxConfig::for_tests()
+    };
+    let api = Api::with(config).await;
+    let (st, body) = api
+        .post(
+            "/contacts/",
+            json!({"locationId": L, "firstName": "x".repeat(5000)}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(s(&body, "/message").contains("1024"));
+    let (st, _) = api
+        .post("/contacts/", json!({"locationId": L, "firstName": "Small"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn seed_is_deterministic() {
+    let (_, a) = sandbox::router(SandboxConfig::for_tests());
+    let (_, b) = sandbox::router(SandboxConfig::for_tests());
+    let (_, c) = sandbox::router(SandboxConfig {
+        seed: 7,
+        ..SandboxConfig::for_tests()
+    });
+    assert_eq!(a.contacts(L), b.contacts(L));
+    assert_eq!(a.events(L), b.events(L));
+    assert_eq!(a.transactions(L), b.transactions(L));
+    assert_ne!(a.contacts(L)[0]["id"], c.contacts(L)[0]["id"]);
+    let counts = a.counts();
+    assert_eq!(counts.contacts, 40);
+    assert!(counts.conversations >= 8 && counts.messages >= 20);
+    assert!(counts.opportunities >= 15 && counts.events >= 15);
+    assert!(counts.orders >= 10 && counts.transactions >= 30);
+    assert!(counts.tasks > 0 && counts.notes > 0);
+}
+
+#[tokio::test]
+async fn start_on_and_shutdown() {
+    let sb = Sandbox::start_on("127.0.0.1:0".parse().unwrap(), SandboxConfig::for_tests())
+        .await
+        .unwrap();
+    let url = sb.base_url();
+    assert!(url.starts_with("http://127.0.0.1:"));
+    assert_eq!(url, format!("http://{}", sb.addr()));
+    let http = reqwest::Client::new();
+    let ok = http
+        .get(format!("{url}/locations/{L}"))
+        .bearer_auth("t")
+        .header("Version", "2021-07-28")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    drop(ok);
+    sb.shutdown().await;
+    let fresh = reqwest::Client::new();
+    let after = fresh
+        .get(format!("{url}/locations/{L}"))
+        .bearer_auth("t")
+        .header("Version", "2021-07-28")
+        .send()
+        .await;
+    assert!(after.is_err(), "the port is closed after shutdown");
+}
