@@ -72,15 +72,16 @@ fn upstream_config(common: &CommonArgs, base_url: String) -> UpstreamConfig {
 /// A token the server sends to the sandbox, which accepts any bearer.
 const SANDBOX_TOKEN: &str = "sandbox-token";
 
-/// What a sandbox-backed run needs: the upstream URL and the default location.
-struct SandboxUpstream {
-    base_url: String,
-    location_id: String,
-    _guard: Box<dyn std::any::Any + Send>,
-}
-
-fn start_sandbox(_bind: SocketAddr) -> anyhow::Result<SandboxUpstream> {
-    bail!("--sandbox is not available in this build yet: the sandbox crate has no emulator")
+async fn start_sandbox() -> anyhow::Result<sandbox::Sandbox> {
+    let sb = sandbox::Sandbox::start(sandbox::SandboxConfig::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the sandbox on a loopback port: {e}"))?;
+    tracing::info!(
+        upstream = %sb.base_url(),
+        location_id = sandbox::DEMO_LOCATION_ID,
+        "sandbox started: calls go to the built-in HighLevel emulator, not to HighLevel"
+    );
+    Ok(sb)
 }
 
 /// Runs the parsed command line until it finishes or a shutdown signal arrives.
@@ -89,7 +90,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     spawn_signal_handler(shutdown.clone());
     match cli.command {
         Command::Serve(args) => {
-            let (app, _sandbox) = build_app(&args.common, args.api_key_file.as_deref(), true)?;
+            let (app, sandbox) =
+                build_app(&args.common, args.api_key_file.as_deref(), true).await?;
             let mut allowlists = guard::Allowlists::default();
             if !args.allowed_hosts.is_empty() {
                 allowlists.hosts = args.allowed_hosts.clone();
@@ -133,32 +135,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "highlevel-mcp listening"
             );
             server.wait().await?;
+            if let Some(sb) = sandbox {
+                sb.shutdown().await;
+            }
             tracing::info!("highlevel-mcp stopped");
             Ok(())
         }
         Command::Stdio(args) => {
-            let (app, _sandbox) = build_app(&args.common, None, false)?;
+            let (app, sandbox) = build_app(&args.common, None, false).await?;
             tracing::info!(
                 upstream = %app.upstream.base_url(),
                 tools = app.catalog.len(),
                 "highlevel-mcp serving on stdio"
             );
             stdio::serve(Arc::new(app), shutdown).await?;
+            if let Some(sb) = sandbox {
+                sb.shutdown().await;
+            }
             Ok(())
         }
         Command::Sandbox(args) => {
-            let _ = args;
-            bail!("the sandbox subcommand is not available in this build yet")
+            let addr = SocketAddr::new(args.bind, args.port);
+            let sb = sandbox::Sandbox::start_on(addr, sandbox::SandboxConfig::default())
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot listen on {addr}: {e} (choose another --port)")
+                })?;
+            tracing::info!(
+                url = %sb.base_url(),
+                location_id = sandbox::DEMO_LOCATION_ID,
+                "HighLevel sandbox listening; any bearer token is accepted"
+            );
+            shutdown.cancelled().await;
+            sb.shutdown().await;
+            Ok(())
         }
     }
 }
 
 /// Builds the [`App`] for `serve` (`http` true) or `stdio` from the flags.
-fn build_app(
+async fn build_app(
     common: &CommonArgs,
     api_key_file: Option<&std::path::Path>,
     http: bool,
-) -> anyhow::Result<(App, Option<SandboxUpstream>)> {
+) -> anyhow::Result<(App, Option<sandbox::Sandbox>)> {
     let catalog = Catalog::generated().map_err(anyhow::Error::msg)?;
     let api_key = match api_key_file {
         Some(p) => Some(Secret::from_file(p).map_err(anyhow::Error::msg)?),
@@ -168,9 +188,10 @@ fn build_app(
     let mut location = common.location_id.clone().filter(|l| !l.trim().is_empty());
     let mut base_url = common.upstream.clone();
     let sandbox = if common.sandbox {
-        let sb = start_sandbox(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-        base_url = sb.base_url.clone();
-        location = location.or_else(|| Some(sb.location_id.clone()));
+        let sb = start_sandbox().await?;
+        base_url = sb.base_url();
+        location = location.or_else(|| Some(sandbox::DEMO_LOCATION_ID.to_owned()));
+        // The sandbox accepts any bearer; the server holds a dummy one so clients need none.
         token = Secret::new(SANDBOX_TOKEN);
         Some(sb)
     } else {

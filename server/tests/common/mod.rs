@@ -2,6 +2,8 @@
 //! and rmcp clients for both protocol eras.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
