@@ -89,7 +89,9 @@ pub fn router(app: Arc<App>, config: &HttpConfig, shutdown: &CancellationToken) 
     // so there is one rule and one error message.
     let mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(config.sessions)
-        .with_json_response(!config.sessions)
+        // JSON answers wherever no stream is needed: stateless requests (every 2026-07-28 request,
+        // and 2025-11-25 ones unless --sessions) never need one from this server.
+        .with_json_response(true)
         .disable_allowed_hosts()
         .disable_allowed_origins()
         .with_max_request_body_bytes(config.max_body_bytes)

@@ -116,6 +116,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "serving a server-held token beyond loopback without --api-key-file: anyone who reaches this port acts with that token"
                 );
             }
+            if !args.bind.is_loopback() && args.allowed_hosts.is_empty() {
+                tracing::warn!(
+                    bind = %args.bind,
+                    "listening beyond loopback, but --allowed-hosts still allows only localhost, 127.0.0.1 and ::1: clients reaching this server by any other name or address get 403; set --allowed-hosts to the names they use"
+                );
+            }
             let mode = match &app.credentials {
                 Credentials::Forward => "header (clients send their own bearer)",
                 Credentials::ServerHeld { api_key: None, .. } => "server-held token",

@@ -135,3 +135,21 @@ async fn path_arguments_cannot_change_the_path_or_host() {
         "nothing sent for dot segments"
     );
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_so_the_token_stays_with_the_upstream() {
+    let h = start(Setup::default()).await;
+    let elsewhere = RecordingUpstream::start().await;
+    let c = legacy_client(&h.url, Some(PIT), &[]).await;
+    h.upstream.push(
+        Canned::json(302, json!({})).with_header("location", &format!("{}/steal", elsewhere.url)),
+    );
+    let r = call(&c, "contacts_get-contact", json!({"contactId": "c1"})).await;
+    assert!(is_error(&r));
+    assert!(text_of(&r).contains("HTTP 302"), "{}", text_of(&r));
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the redirect target saw nothing"
+    );
+    assert_eq!(h.upstream.requests().len(), 1);
+}
