@@ -665,7 +665,7 @@ pub(crate) async fn list(
     ok(json!({
         "contacts": page,
         "count": all.len(),
-        "meta": {
+        "meta": super::without_nulls(json!({
             "total": all.len(),
             "nextPageUrl": next_url,
             "startAfterId": last.map(|c| c["id"].clone()).unwrap_or(Value::Null),
@@ -673,7 +673,7 @@ pub(crate) async fn list(
             "currentPage": current,
             "nextPage": if end < all.len() { json!(current + 1) } else { Value::Null },
             "prevPage": if current > 1 { json!(current - 1) } else { Value::Null },
-        }
+        })),
     }))
 }
 

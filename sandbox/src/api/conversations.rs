@@ -271,11 +271,11 @@ pub(crate) async fn messages(
     };
     let page: Vec<&Value> = all.iter().skip(start).take(limit).copied().collect();
     let next = start + page.len() < all.len();
-    ok(json!({
+    ok(super::without_nulls(json!({
         "lastMessageId": page.last().map(|m| m["id"].clone()).unwrap_or(Value::Null),
         "nextPage": next,
         "messages": page,
-    }))
+    })))
 }
 
 fn contact_has(contact: &Value, field: &str) -> bool {

@@ -97,6 +97,16 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     .into_response()
 }
 
+/// Removes null members of a paging object. HighLevel sends `null` for an absent next page or
+/// cursor, but its schemas (and ours) type those fields as numbers/strings, so a client that
+/// validates answers would reject the nulls; an absent key means the same and validates.
+pub(crate) fn without_nulls(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(m) = v.as_object_mut() {
+        m.retain(|_, x| !x.is_null());
+    }
+    v
+}
+
 /// `http://host` of the request, for HighLevel's absolute `nextPageUrl` values.
 pub(crate) fn origin(headers: &HeaderMap) -> String {
     let host = headers

@@ -214,7 +214,7 @@ pub(crate) async fn search(
         )),
         _ => Value::Null,
     };
-    let meta = json!({
+    let meta = super::without_nulls(json!({
         "total": total,
         "nextPageUrl": next_url,
         "startAfterId": last.map(|o| o["id"].clone()).unwrap_or(Value::Null),
@@ -222,7 +222,7 @@ pub(crate) async fn search(
         "currentPage": current,
         "nextPage": if end < total { json!(current + 1) } else { Value::Null },
         "prevPage": if current > 1 { json!(current - 1) } else { Value::Null },
-    });
+    }));
     ok(json!({ "opportunities": page, "meta": meta, "aggregations": {} }))
 }
 
