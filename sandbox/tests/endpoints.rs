@@ -19,9 +19,18 @@ async fn location_and_custom_fields() {
     assert!(r["location"]["timezone"].is_string());
     assert_eq!(r["location"]["settings"]["allowDuplicateContact"], false);
 
-    let (st, r) = api.get(&format!("/locations/{L}/customFields")).await;
+    let (st, r) = api
+        .get(&format!("/locations/{L}/customFields?model=all"))
+        .await;
     assert_eq!(st, StatusCode::OK);
     let all = arr(&r, "/customFields").len();
+    let (_, r) = api.get(&format!("/locations/{L}/customFields")).await;
+    assert!(
+        arr(&r, "/customFields")
+            .iter()
+            .all(|f| f["model"] == "contact"),
+        "contact is the default model"
+    );
     let (_, r) = api
         .get(&format!("/locations/{L}/customFields?model=contact"))
         .await;
@@ -617,4 +626,111 @@ async fn transactions_filter_and_page() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     let (st, _) = api.get(&format!("{base}&startAt=yesterday")).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn do_not_disturb_blocks_sending() {
+    let api = Api::start().await;
+    let contacts = api.sandbox.state().contacts(L);
+    let all_dnd = s(&contacts[10], "/id").to_string();
+    let sms_dnd = s(&contacts[11], "/id").to_string();
+    let (st, _) = api
+        .put(&format!("/contacts/{all_dnd}"), json!({"dnd": true}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = api
+        .put(
+            &format!("/contacts/{sms_dnd}"),
+            json!({"dndSettings": {"SMS": {"status": "active"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let before = api.sandbox.state().counts().messages;
+    let (st, r) = api
+        .post(
+            "/conversations/messages",
+            json!({"type": "Email", "contactId": all_dnd, "html": "x"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(s(&r, "/message").contains("do-not-disturb"));
+    let (st, _) = api
+        .post(
+            "/conversations/messages",
+            json!({"type": "SMS", "contactId": sms_dnd, "message": "x"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _) = api
+        .post(
+            "/conversations/messages",
+            json!({"type": "Email", "contactId": sms_dnd, "html": "x"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "only SMS is blocked for this contact");
+    assert_eq!(api.sandbox.state().counts().messages, before + 1);
+}
+
+#[tokio::test]
+async fn conversation_query_matches_message_content_and_filters() {
+    let api = Api::start().await;
+    let (st, r) = api
+        .get(&format!(
+            "/conversations/search?locationId={L}&query=chipped"
+        ))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let found = arr(&r, "/conversations");
+    assert_eq!(
+        found.len(),
+        1,
+        "one seeded thread mentions a chipped tooth: {r}"
+    );
+    let msgs = api.sandbox.state().messages(s(&found[0], "/id"));
+    assert!(msgs.iter().any(|m| s(m, "/body").contains("chipped")));
+    let (_, r) = api
+        .get(&format!(
+            "/conversations/search?locationId={L}&lastMessageAction=automated"
+        ))
+        .await;
+    assert!(arr(&r, "/conversations").is_empty());
+    let (_, r) = api
+        .get(&format!(
+            "/conversations/search?locationId={L}&assignedTo=unassigned"
+        ))
+        .await;
+    assert_eq!(r["total"], api.sandbox.state().conversations(L).len());
+    let (st, _) = api
+        .get(&format!(
+            "/conversations/search?locationId={L}&sort=sideways"
+        ))
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn birth_dates_in_accepted_forms() {
+    let api = Api::start().await;
+    for (input, stored) in [
+        ("1990-09-25", "1990-09-25T00:00:00.000Z"),
+        ("09/25/1990", "1990-09-25T00:00:00.000Z"),
+        ("1990/9/5", "1990-09-05T00:00:00.000Z"),
+    ] {
+        let (st, r) = api
+            .post(
+                "/contacts/",
+                json!({"locationId": L, "firstName": "B", "dateOfBirth": input}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{input}: {r}");
+        assert_eq!(r["contact"]["dateOfBirth"], stored, "{input}");
+    }
+    let (st, r) = api
+        .post(
+            "/contacts/",
+            json!({"locationId": L, "dateOfBirth": "last tuesday"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r["message"][0].as_str().unwrap().contains("dateOfBirth"));
 }

@@ -46,6 +46,14 @@ const CREATE_FIELDS: &[(&str, Kind)] = &[
     ("assignedTo", Kind::NullStr),
 ];
 
+/// `UpsertContactDto` adds one flag to the create properties. It only matters in a location that
+/// allows duplicate contacts, which the sandbox's location does not.
+fn upsert_fields() -> Vec<(&'static str, Kind)> {
+    let mut f = CREATE_FIELDS.to_vec();
+    f.push(("createNewIfDuplicateAllowed", Kind::Bool));
+    f
+}
+
 /// Properties of HighLevel's `UpdateContactDto` (no locationId, gender or companyName).
 const UPDATE_FIELDS: &[(&str, Kind)] = &[
     ("firstName", Kind::NullStr),
@@ -145,10 +153,10 @@ fn identity(body: &Map<String, Value>) -> Result<Identity, ApiError> {
     };
     if let Some(Value::String(d)) = body.get("dateOfBirth")
         && !d.is_empty()
-        && parse_iso(d).is_none()
+        && birth_date(d).is_none()
     {
         problems.push(format!(
-            "dateOfBirth must be a date in YYYY-MM-DD form, got {d:?}"
+            "dateOfBirth must be a date like 1990-09-25 (YYYY-MM-DD; MM/DD/YYYY and YYYY/MM/DD also work), got {d:?}"
         ));
     }
     if problems.is_empty() {
@@ -156,6 +164,19 @@ fn identity(body: &Map<String, Value>) -> Result<Identity, ApiError> {
     } else {
         Err(ApiError::unprocessable(problems))
     }
+}
+
+/// A birth date in any of the forms HighLevel accepts, stored as HighLevel returns it
+/// (`1990-09-25T00:00:00.000Z`).
+fn birth_date(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let parts: Vec<&str> = raw.split('/').collect();
+    let ymd = match parts.as_slice() {
+        [y, m, d] if y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
+        [m, d, y] if y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
+        _ => raw.to_string(),
+    };
+    parse_iso(&ymd).map(|ms| crate::util::iso(ms - ms.rem_euclid(86_400_000)))
 }
 
 /// The existing contact in `location` that has this email (first) or phone, other than `except`.
@@ -285,7 +306,9 @@ fn apply_fields(
     match body.get("dateOfBirth") {
         None => {}
         Some(Value::String(d)) if !d.is_empty() => {
-            contact.insert("dateOfBirth".into(), Value::String(d.clone()));
+            if let Some(d) = birth_date(d) {
+                contact.insert("dateOfBirth".into(), Value::String(d));
+            }
         }
         Some(_) => {
             contact.remove("dateOfBirth");
@@ -434,7 +457,7 @@ pub(crate) async fn create(State(st): State<SandboxState>, JsonBody(body): JsonB
 
 /// `POST /contacts/upsert` (upsert-contact).
 pub(crate) async fn upsert(State(st): State<SandboxState>, JsonBody(body): JsonBody) -> ApiResult {
-    check_body(&body, CREATE_FIELDS, &["locationId"])?;
+    check_body(&body, &upsert_fields(), &["locationId"])?;
     let ident = identity(&body)?;
     let location = str_of(&body, "locationId").unwrap_or("").to_string();
     let now = crate::util::iso(now_ms());

@@ -155,6 +155,10 @@ pub(crate) async fn search(State(st): State<SandboxState>, params: Params) -> Ap
     let start_date = params.number("startDate", 0.0, f64::MAX)?;
     let end_date = params.number("endDate", 0.0, f64::MAX)?;
     let assigned: Option<Vec<&str>> = params.get("assignedTo").map(|a| a.split(',').collect());
+    let followers: Option<Vec<&str>> = params.get("followers").map(|a| a.split(',').collect());
+    let mentions: Option<Vec<&str>> = params.get("mentions").map(|a| a.split(',').collect());
+    // Every message the sandbox knows is sent by a person (app or API), none by automation.
+    let action = params.one_of("lastMessageAction", &["automated", "manual"])?;
     let query = params.get("query").map(str::to_lowercase);
     let s = st.read();
     s.require_location(location)?;
@@ -178,17 +182,34 @@ pub(crate) async fn search(State(st): State<SandboxState>, params: Params) -> Ap
             _ => true,
         })
         .filter(|c| {
+            // `unassigned` selects conversations nobody is assigned to.
             assigned
                 .as_ref()
-                .is_none_or(|list| c["assignedTo"].as_str().is_some_and(|a| list.contains(&a)))
+                .is_none_or(|list| match c["assignedTo"].as_str() {
+                    Some(a) => list.contains(&a),
+                    None => list.contains(&"unassigned"),
+                })
+        })
+        .filter(|c| {
+            followers.as_ref().is_none_or(|list| {
+                c["followers"].as_array().is_some_and(|f| {
+                    f.iter()
+                        .any(|x| x.as_str().is_some_and(|x| list.contains(&x)))
+                })
+            })
+        })
+        // The sandbox records no mentions.
+        .filter(|_| mentions.is_none())
+        .filter(|_| action != Some("automated"))
+        .filter(|c| {
+            // startDate/endDate bound when the conversation was created.
+            let t = c["dateAdded"].as_f64().unwrap_or(0.0);
+            start_date.is_none_or(|d| t >= d) && end_date.is_none_or(|d| t <= d)
         })
         .map(|c| view(&s, c))
         .filter(|c| {
-            let t = c["lastMessageDate"].as_f64().unwrap_or(0.0);
-            start_date.is_none_or(|d| t >= d) && end_date.is_none_or(|d| t <= d)
-        })
-        .filter(|c| {
             query.as_ref().is_none_or(|q| {
+                let hit = |v: &Value| v.as_str().is_some_and(|v| v.to_lowercase().contains(q));
                 [
                     "fullName",
                     "contactName",
@@ -197,7 +218,11 @@ pub(crate) async fn search(State(st): State<SandboxState>, params: Params) -> Ap
                     "lastMessageBody",
                 ]
                 .iter()
-                .any(|k| c[*k].as_str().is_some_and(|v| v.to_lowercase().contains(q)))
+                .any(|k| hit(&c[*k]))
+                    || c["id"]
+                        .as_str()
+                        .and_then(|id| s.messages.get(id))
+                        .is_some_and(|msgs| msgs.iter().any(|m| hit(&m["body"])))
             })
         })
         .collect();
@@ -330,6 +355,21 @@ pub(crate) async fn send(State(st): State<SandboxState>, JsonBody(body): JsonBod
     {
         return Err(ApiError::bad_request(format!(
             "Contact {contact_id:?} has no {field}, so a {kind} message cannot be sent; add one with PUT /contacts/{contact_id}"
+        )));
+    }
+    // Do-not-disturb: `dnd` blocks every channel, `dndSettings.<channel>.status: active` one.
+    let dnd_key = match kind {
+        "SMS" | "RCS" => Some("SMS"),
+        "Email" => Some("Email"),
+        "WhatsApp" => Some("WhatsApp"),
+        "FB" | "IG" => Some("FB"),
+        _ => None,
+    };
+    if contact["dnd"] == true
+        || dnd_key.is_some_and(|k| contact["dndSettings"][k]["status"] == "active")
+    {
+        return Err(ApiError::bad_request(format!(
+            "Cannot send a {kind} message: contact {contact_id:?} has do-not-disturb enabled for this channel; clear dnd/dndSettings with PUT /contacts/{contact_id} if the contact agreed"
         )));
     }
     let location = contact["locationId"].as_str().unwrap_or("").to_string();

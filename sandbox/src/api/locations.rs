@@ -22,7 +22,7 @@ pub(crate) async fn get_one(State(st): State<SandboxState>, Path(id): Path<Strin
 }
 
 /// `GET /locations/{locationId}/customFields` (get-custom-fields); `model` is `contact`,
-/// `opportunity` or `all` (the default).
+/// `opportunity` or `all`; HighLevel's default is `contact`.
 pub(crate) async fn custom_fields(
     State(st): State<SandboxState>,
     Path(id): Path<String>,
@@ -30,7 +30,7 @@ pub(crate) async fn custom_fields(
 ) -> ApiResult {
     let model = params
         .one_of("model", &["contact", "opportunity", "all"])?
-        .unwrap_or("all");
+        .unwrap_or("contact");
     let s = st.read();
     if s.location(&id).is_none() {
         return Err(location_not_found(&id));

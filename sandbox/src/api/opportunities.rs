@@ -150,6 +150,18 @@ pub(crate) async fn search(
                 .is_none_or(|a| o["assignedTo"] == a)
         })
         .filter(|o| params.get("id").is_none_or(|id| o["id"] == id))
+        .filter(|o| {
+            params.get("country").is_none_or(|country| {
+                o["contactId"]
+                    .as_str()
+                    .and_then(|c| s.contacts.get(c))
+                    .is_some_and(|c| {
+                        c["country"]
+                            .as_str()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(country))
+                    })
+            })
+        })
         // The sandbox has no campaigns: a campaign filter matches nothing.
         .filter(|_| params.get("campaignId").is_none())
         .filter(|o| status == "all" || o["status"] == status)
