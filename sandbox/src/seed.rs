@@ -324,7 +324,7 @@ pub(crate) fn seed(seed: u64) -> Store {
             "additionalEmails": [],
             "attributions": [],
             "dateAdded": iso(added),
-            "dateUpdated": iso(added + rng.below(30) as i64 * DAY),
+            "dateUpdated": iso((added + rng.below(30) as i64 * DAY).min(SEED_EPOCH_MS - HOUR)),
             "deleted": false,
         });
         if rng.chance(0.3) {
@@ -389,6 +389,15 @@ pub(crate) fn seed(seed: u64) -> Store {
     seed_calendars(&mut s, &mut rng, &contact_ids);
     seed_payments(&mut s, &mut rng, &contact_ids);
     s
+}
+
+/// Whole amounts as JSON integers (`180`, not `180.0`), as HighLevel prints them.
+fn money(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        json!(x as i64)
+    } else {
+        json!(x)
+    }
 }
 
 /// HighLevel's numeric message `type` for a `messageType`.
@@ -602,7 +611,9 @@ fn seed_opportunities(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
                     .as_str()
                     .unwrap_or("")
                     .to_string();
-                let created = SEED_EPOCH_MS - (90 - (si as i64 * 12) - k as i64 * 3) * DAY;
+                let created = SEED_EPOCH_MS - (90 - (si as i64 * 12) - k as i64 * 3) * DAY
+                    + (14 + rng.below(9) as i64) * HOUR
+                    + rng.below(60) as i64 * 60_000;
                 let stage_at = created + (2 + si as i64 * 5) * DAY;
                 let last_stage = si + 1 == stage_list.len();
                 let status = if last_stage {
@@ -626,7 +637,7 @@ fn seed_opportunities(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
                 let mut o = json!({
                     "id": id,
                     "name": name,
-                    "monetaryValue": if pi == 0 { values[(si * 3 + k) % values.len()] } else { 39.0 * 12.0 },
+                    "monetaryValue": money(if pi == 0 { values[(si * 3 + k) % values.len()] } else { 39.0 * 12.0 }),
                     "pipelineId": pid,
                     "pipelineStageId": stage["id"],
                     "assignedTo": rng.pick(&s.users).0.clone(),
@@ -812,7 +823,7 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
         let (cname, cemail, c) = contact_info(s, &contact_id);
         let created = SEED_EPOCH_MS - 60 * DAY + i as i64 * 40 * HOUR + rng.below(6) as i64 * HOUR;
         let live = i % 9 != 8;
-        let (stype, ssub, sname) = sources[i % sources.len()];
+        let (mut stype, mut ssub, mut sname) = sources[i % sources.len()];
         let (pname, price, ptype) = products[(i * 5 + 1) % products.len()];
         let qty = if ptype == "PHYSICAL" {
             1 + (i % 2) as i64
@@ -854,7 +865,7 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
                 "contactName": cname,
                 "contactEmail": cemail,
                 "currency": "USD",
-                "amount": amount,
+                "amount": money(amount),
                 "status": ostatus,
                 "liveMode": live,
                 "createdAt": iso(created),
@@ -867,14 +878,14 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
                     "email": c["email"],
                     "phone": c["phone"],
                 },
-                "amountSummary": { "subtotal": subtotal, "discount": discount, "tax": 0, "shipping": 0 },
+                "amountSummary": { "subtotal": money(subtotal), "discount": money(discount), "tax": 0, "shipping": 0 },
                 "source": { "type": stype, "subType": ssub, "id": rng.id20(), "name": sname },
                 // Objects, not the strings the official schema declares (spec-quirks.md).
                 "items": [{
                     "_id": rng.hex24(),
                     "name": pname,
                     "qty": qty,
-                    "price": { "_id": rng.hex24(), "name": pname, "amount": price, "currency": "USD", "type": "one_time" },
+                    "price": { "_id": rng.hex24(), "name": pname, "amount": money(price), "currency": "USD", "type": "one_time" },
                     "product": { "_id": rng.hex24(), "name": pname, "productType": ptype },
                 }],
                 "coupon": if discount > 0.0 { json!({ "code": "SMILE10", "_id": rng.hex24() }) } else { json!({}) },
@@ -895,6 +906,7 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
         } else {
             entity_type = "invoice";
             entity_id = rng.hex24();
+            (stype, ssub, sname) = ("invoice", "", "Treatment invoice");
         }
         if entity_id.is_empty() {
             entity_id = rng.hex24();
@@ -908,7 +920,7 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
             "contactName": cname,
             "contactEmail": cemail,
             "currency": "USD",
-            "amount": amount,
+            "amount": money(amount),
             // A string, though the official schema says `object` (spec-quirks.md).
             "status": tx_status,
             "liveMode": live,
@@ -926,7 +938,7 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
             "ipAddress": format!("203.0.113.{}", 10 + i),
             "createdAt": iso(created),
             "updatedAt": iso(created + HOUR),
-            "amountRefunded": refunded,
+            "amountRefunded": money(refunded),
             "paymentMethod": { "card": { "brand": rng.pick(&brands), "last4": format!("{:04}", rng.below(10_000)) } },
             "fulfilledAt": iso(created + HOUR),
             "createdBy": rng.pick(&s.users).0.clone(),
