@@ -44,6 +44,7 @@ pub enum Command {
 
 /// Flags shared by `serve` and `stdio`.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Upstream, credentials and logs")]
 pub struct CommonArgs {
     /// Base URL of the HighLevel API (or of anything that speaks it).
     #[arg(
@@ -98,6 +99,7 @@ pub struct CommonArgs {
 
 /// `serve` flags.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "HTTP")]
 pub struct ServeArgs {
     /// Address to listen on. Keep 127.0.0.1 unless a reverse proxy or firewall guards the port.
     #[arg(

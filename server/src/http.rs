@@ -109,6 +109,8 @@ pub fn router(app: Arc<App>, config: &HttpConfig, shutdown: &CancellationToken) 
             Arc::new(app.credentials.clone()),
             guard::check_credentials,
         ))
+        // CORS sits outside the credential check: a browser's preflight carries no credentials.
+        .layer(cors(&config.allowlists))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(config.allowlists.clone()),
             guard::check_host_origin,
@@ -122,6 +124,35 @@ pub fn router(app: Arc<App>, config: &HttpConfig, shutdown: &CancellationToken) 
             }),
         )
         .merge(guarded)
+}
+
+/// CORS for browser-based clients on allowed origins: preflights are answered, and the MCP
+/// headers a client sends or reads are listed.
+fn cors(lists: &Allowlists) -> tower_http::cors::CorsLayer {
+    use http::{HeaderName, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins = lists.origins.clone();
+    let header = |s: &'static str| HeaderName::from_static(s);
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| guard::origin_allowed(o, &origins))
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            http::header::AUTHORIZATION,
+            http::header::CONTENT_TYPE,
+            http::header::ACCEPT,
+            header("mcp-protocol-version"),
+            header("mcp-session-id"),
+            header("mcp-method"),
+            header("mcp-name"),
+            header("last-event-id"),
+            header("locationid"),
+            header("x-api-key"),
+        ])
+        .expose_headers([header("mcp-session-id"), header("mcp-protocol-version")])
 }
 
 /// Binds and starts serving; returns once the socket is listening.

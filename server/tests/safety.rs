@@ -153,3 +153,42 @@ async fn redirects_are_not_followed_so_the_token_stays_with_the_upstream() {
     );
     assert_eq!(h.upstream.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn browser_preflight_from_an_allowed_origin_gets_cors_headers() {
+    let h = start(Setup::default()).await;
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, &h.url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type,mcp-protocol-version,locationid",
+            )
+            .send()
+    };
+    let resp = preflight("http://localhost:5173").await.unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    let allowed = resp.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("locationid"),
+        "{allowed}"
+    );
+    let resp = preflight("https://evil.example").await.unwrap();
+    assert_eq!(resp.status(), 403);
+    // A real request from the allowed origin carries the CORS answer too.
+    let resp = post(&h.url, &[("origin", "http://localhost:5173")], init()).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+}
