@@ -379,8 +379,7 @@ pub(crate) fn seed(seed: u64) -> Store {
             }
             s.tasks.insert(id.clone(), list);
         }
-        s.contacts.insert(id.clone(), c);
-        s.contact_order.push(id.clone());
+        s.put_contact(c);
         contact_ids.push(id);
     }
 
@@ -566,6 +565,8 @@ fn seed_conversations(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
             }),
         );
         s.conversation_order.push(conv_id.clone());
+        s.conversation_of
+            .insert(contact_id.clone(), conv_id.clone());
         s.messages.insert(conv_id, msgs);
     }
 }

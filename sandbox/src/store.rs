@@ -30,7 +30,13 @@ pub(crate) struct Store {
     pub(crate) contacts: HashMap<String, Value>,
     /// Contact ids in creation order; the order of `GET /contacts/` and its cursor.
     pub(crate) contact_order: Vec<String>,
+    /// (location, lower-case email) → contact id, for duplicate checks and upsert matching.
+    pub(crate) by_email: HashMap<(String, String), String>,
+    /// (location, E.164 phone) → contact id.
+    pub(crate) by_phone: HashMap<(String, String), String>,
     pub(crate) tasks: HashMap<String, Vec<Value>>,
+    /// Contact id → the id of its conversation.
+    pub(crate) conversation_of: HashMap<String, String>,
     pub(crate) conversations: HashMap<String, Value>,
     pub(crate) conversation_order: Vec<String>,
     /// Messages per conversation, oldest first.
@@ -56,7 +62,10 @@ impl Store {
             custom_fields: Vec::new(),
             contacts: HashMap::new(),
             contact_order: Vec::new(),
+            by_email: HashMap::new(),
+            by_phone: HashMap::new(),
             tasks: HashMap::new(),
+            conversation_of: HashMap::new(),
             conversations: HashMap::new(),
             conversation_order: Vec::new(),
             messages: HashMap::new(),
@@ -87,6 +96,48 @@ impl Store {
                 crate::DEMO_LOCATION_ID
             )))
         }
+    }
+
+    /// Inserts or replaces a contact, keeping creation order and the email/phone indexes right.
+    pub(crate) fn put_contact(&mut self, contact: Value) {
+        let id = contact["id"].as_str().unwrap_or("").to_string();
+        let keys = |c: &Value| {
+            let loc = c["locationId"].as_str().unwrap_or("").to_string();
+            let email = c["emailLowerCase"]
+                .as_str()
+                .filter(|e| !e.is_empty())
+                .map(|e| (loc.clone(), e.to_string()));
+            let phone = c["phone"]
+                .as_str()
+                .filter(|p| !p.is_empty())
+                .map(|p| (loc.clone(), p.to_string()));
+            (email, phone)
+        };
+        match self.contacts.get(&id) {
+            Some(old) => {
+                let (email, phone) = keys(old);
+                if let Some(k) = email
+                    && self.by_email.get(&k) == Some(&id)
+                {
+                    self.by_email.remove(&k);
+                }
+                if let Some(k) = phone
+                    && self.by_phone.get(&k) == Some(&id)
+                {
+                    self.by_phone.remove(&k);
+                }
+            }
+            None => self.contact_order.push(id.clone()),
+        }
+        let (email, phone) = keys(&contact);
+        // The first contact holding an email or phone keeps it, as HighLevel's matching does.
+        if let Some(k) = email {
+            self.by_email.entry(k).or_insert_with(|| id.clone());
+        }
+        if let Some(k) = phone {
+            self.by_phone.entry(k).or_insert_with(|| id.clone());
+        }
+        self.contacts.insert(id, contact);
     }
 
     /// A fresh id that no record uses yet.

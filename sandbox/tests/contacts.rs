@@ -384,3 +384,63 @@ async fn list_contacts_searches_and_validates() {
     assert_eq!(arr(&r, "/contacts").len(), 2);
     assert!(s(&r, "/meta/nextPageUrl").starts_with("http://127.0.0.1:"));
 }
+
+#[tokio::test]
+async fn changing_an_email_frees_the_old_one() {
+    let api = Api::start().await;
+    let c = api.sandbox.state().contacts(DEMO_LOCATION_ID)[4].clone();
+    let id = s(&c, "/id");
+    let old = s(&c, "/email").to_string();
+    // Re-sending one's own email is not a duplicate.
+    let (st, _) = api
+        .put(&format!("/contacts/{id}"), json!({"email": old}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = api
+        .put(
+            &format!("/contacts/{id}"),
+            json!({"email": "moved@example.org"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, r) = api
+        .post(
+            "/contacts/",
+            json!({"locationId": DEMO_LOCATION_ID, "email": old}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "the old email is free: {r}");
+    let (st, r) = api
+        .post(
+            "/contacts/",
+            json!({"locationId": DEMO_LOCATION_ID, "email": "MOVED@example.org"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(r["meta"]["contactId"], id);
+    let (st, r) = api.post("/contacts/upsert", json!({"locationId": DEMO_LOCATION_ID, "email": "moved@example.org", "city": "Bastrop"})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(r["new"], false);
+    assert_eq!(r["contact"]["id"], id);
+}
+
+#[tokio::test]
+async fn upsert_never_steals_another_contacts_phone() {
+    let api = Api::start().await;
+    let contacts = api.sandbox.state().contacts(DEMO_LOCATION_ID);
+    let (a, b) = (&contacts[8], &contacts[9]);
+    // Email matches A, phone belongs to B: A is updated, B keeps its phone, nothing is created.
+    let before = contacts.len();
+    let (st, r) = api
+        .post("/contacts/upsert", json!({"locationId": DEMO_LOCATION_ID, "email": a["email"], "phone": b["phone"], "city": "Kyle"}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["contact"]["id"], a["id"]);
+    assert_eq!(r["contact"]["phone"], a["phone"]);
+    assert_eq!(r["contact"]["city"], "Kyle");
+    assert_eq!(
+        api.sandbox.state().contact(s(b, "/id")).unwrap()["phone"],
+        b["phone"]
+    );
+    assert_eq!(api.sandbox.state().contacts(DEMO_LOCATION_ID).len(), before);
+}

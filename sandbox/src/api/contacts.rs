@@ -187,25 +187,18 @@ fn find_match(
     phone: Option<&str>,
     except: Option<&str>,
 ) -> Option<(String, &'static str)> {
-    let candidates = || {
-        store
-            .contact_order
-            .iter()
-            .filter_map(|id| store.contacts.get(id))
-            .filter(|c| {
-                c["locationId"] == location && Some(c["id"].as_str().unwrap_or("")) != except
-            })
-    };
-    if let Some(e) = email {
-        let e = e.to_lowercase();
-        if let Some(c) = candidates().find(|c| c["emailLowerCase"] == e.as_str()) {
-            return Some((c["id"].as_str().unwrap_or("").to_string(), "email"));
-        }
+    let hit = |id: Option<&String>| id.filter(|id| Some(id.as_str()) != except).cloned();
+    if let Some(e) = email
+        && let Some(id) = hit(store
+            .by_email
+            .get(&(location.to_string(), e.to_lowercase())))
+    {
+        return Some((id, "email"));
     }
     if let Some(p) = phone
-        && let Some(c) = candidates().find(|c| c["phone"] == p)
+        && let Some(id) = hit(store.by_phone.get(&(location.to_string(), p.to_string())))
     {
-        return Some((c["id"].as_str().unwrap_or("").to_string(), "phone"));
+        return Some((id, "phone"));
     }
     None
 }
@@ -421,10 +414,8 @@ fn new_contact(store: &mut Store, location: &str, now: &str) -> Map<String, Valu
 }
 
 fn insert_contact(store: &mut Store, c: Map<String, Value>) -> Value {
-    let id = c["id"].as_str().unwrap_or("").to_string();
     let v = Value::Object(c);
-    store.contacts.insert(id.clone(), v.clone());
-    store.contact_order.push(id);
+    store.put_contact(v.clone());
     v
 }
 
@@ -491,7 +482,7 @@ pub(crate) async fn upsert(State(st): State<SandboxState>, JsonBody(body): JsonB
     };
     set_identity(&mut c, email_update, phone_update);
     let v = Value::Object(c);
-    s.contacts.insert(id, v.clone());
+    s.put_contact(v.clone());
     ok(json!({ "new": false, "contact": v, "traceId": trace_id }))
 }
 
@@ -524,7 +515,7 @@ pub(crate) async fn update(
         ident.phone.as_ref().map(|o| o.as_deref()),
     );
     let v = Value::Object(c);
-    s.contacts.insert(id, v.clone());
+    s.put_contact(v.clone());
     ok(json!({ "succeded": true, "contact": v }))
 }
 

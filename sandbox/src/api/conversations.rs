@@ -379,11 +379,7 @@ pub(crate) async fn send(State(st): State<SandboxState>, JsonBody(body): JsonBod
         .is_some_and(|t| (t * 1000.0) as i64 > now);
     let status = status.unwrap_or(if scheduled { "scheduled" } else { "delivered" });
 
-    let conversation_id = match s
-        .conversation_order
-        .iter()
-        .find(|id| s.conversations[*id]["contactId"] == contact_id.as_str())
-    {
+    let conversation_id = match s.conversation_of.get(&contact_id) {
         Some(id) => id.clone(),
         None => {
             let id = s.new_id();
@@ -407,6 +403,7 @@ pub(crate) async fn send(State(st): State<SandboxState>, JsonBody(body): JsonBod
                 }),
             );
             s.conversation_order.push(id.clone());
+            s.conversation_of.insert(contact_id.clone(), id.clone());
             id
         }
     };
