@@ -24,6 +24,9 @@ use tokio_util::sync::CancellationToken;
 use crate::guard::{self, Allowlists};
 use crate::handler::{App, HighLevelMcp};
 
+/// How long open requests and streams may run on after a shutdown signal.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// HTTP transport settings.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -83,7 +86,10 @@ impl HttpServer {
 }
 
 /// The axum router: `/mcp`, `/mcp/` (guarded) and `/healthz`.
-pub fn router(app: Arc<App>, config: &HttpConfig, shutdown: &CancellationToken) -> Router {
+///
+/// `mcp_stop` ends rmcp's open streams and in-flight handlers; cancel it only after the grace
+/// period, since rmcp answers a cancelled in-flight request with an error instead of its result.
+pub fn router(app: Arc<App>, config: &HttpConfig, mcp_stop: &CancellationToken) -> Router {
     // Host and Origin are checked by our guard (before credentials, so a rebinding page gets a
     // 403 rather than a hint about tokens); rmcp's own copies of those checks are switched off
     // so there is one rule and one error message.
@@ -95,7 +101,7 @@ pub fn router(app: Arc<App>, config: &HttpConfig, shutdown: &CancellationToken) 
         .disable_allowed_hosts()
         .disable_allowed_origins()
         .with_max_request_body_bytes(config.max_body_bytes)
-        .with_cancellation_token(shutdown.child_token());
+        .with_cancellation_token(mcp_stop.child_token());
     let handler_app = app.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(HighLevelMcp::new(handler_app.clone())),
@@ -171,17 +177,30 @@ pub async fn serve(
         )
     })?;
     let addr = listener.local_addr()?;
-    let router = router(app, &config, &shutdown);
+    let mcp_stop = CancellationToken::new();
+    let router = router(app, &config, &mcp_stop);
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
+    // On shutdown axum stops accepting and waits for open requests; after SHUTDOWN_GRACE the
+    // rmcp side is cancelled too, which ends session streams (only `--sessions` keeps any) and
+    // anything still stuck.
+    let token = shutdown.clone();
+    let stop = mcp_stop.clone();
+    tokio::spawn(async move {
+        token.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        stop.cancel();
+    });
     let token = shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
+        let result = axum::serve(listener, router)
             .with_graceful_shutdown(token.cancelled_owned())
-            .await
+            .await;
+        mcp_stop.cancel();
+        result
     });
     Ok(HttpServer {
         addr,

@@ -224,3 +224,26 @@ async fn healthz_answers_without_credentials() {
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v, json!({"status": "ok", "tools": test_tools().len()}));
 }
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_calls_finish() {
+    let upstream = RecordingUpstream::start().await;
+    let server = start_server(Setup::default(), &upstream.url).await;
+    let client = legacy_client(&server.mcp_url(), Some(PIT), &[]).await;
+    upstream.push(
+        Canned::json(200, json!({"slow": true})).delayed(std::time::Duration::from_millis(600)),
+    );
+    let in_flight = tokio::spawn(async move {
+        call(&client, "contacts_get-contact", json!({"contactId": "c1"})).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(5), server.shutdown())
+        .await
+        .expect("shutdown finishes well before the grace period")
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let r = in_flight.await.unwrap();
+    assert!(!is_error(&r), "{}", text_of(&r));
+    assert_eq!(r.structured_content, Some(json!({"slow": true})));
+}
