@@ -44,10 +44,11 @@ pub const DEMO_LOCATION_ID: &str = "sbxDemoLoc4Q8hT2vW7k";
 
 /// The fixed instant the seed data is built around: Monday 2026-11-23 00:00:00 UTC.
 ///
-/// Seeded records are dated relative to it (contacts over the preceding months, calendar events
-/// from the Monday a week before to the Sunday a week after, transactions over the preceding
-/// two months), so tests can name time ranges without depending on the clock. Records created
-/// through the API are stamped with the real current time.
+/// Seeded records are dated relative to it (contacts over the preceding six months, calendar
+/// events on the weekdays from the Monday a week before to the Friday two weeks after, i.e.
+/// 2026-11-16 to 2026-12-04, transactions over the preceding two months), so tests can name
+/// time ranges without depending on the clock. Records created through the API are stamped
+/// with the real current time.
 pub const SEED_EPOCH_MS: i64 = 1_795_392_000_000;
 
 /// The default seed of the demo data.

@@ -4,8 +4,8 @@
 //! (Monday 2026-11-23 00:00 UTC), so the same seed yields the same bytes on every machine:
 //! 40 contacts (tasks on every third), 10 conversations with messages, a 5-stage treatment
 //! pipeline and a 3-stage membership pipeline with opportunities in every stage, two calendars
-//! with events on weekdays from the Monday a week before the epoch to the Friday a week after
-//! (with notes on some), contact and opportunity custom fields, 14 orders and 36 transactions.
+//! with events on the weekdays of 2026-11-16 to 2026-12-04 (the week before the epoch, its week
+//! and the week after; notes on some), contact and opportunity custom fields, 14 orders and 36 transactions.
 //! Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
 
 use serde_json::{Value, json};
