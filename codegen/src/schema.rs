@@ -324,6 +324,15 @@ impl<'a> Resolver<'a> {
 
         merge_all_of(&mut out);
 
+        // Checked before `nullable` widens the type.
+        if let (Some(def), Some(Value::String(t))) = (out.get("default"), out.get("type"))
+            && !value_has_type(def, t)
+        {
+            let msg = format!("`default` {def} contradicts `type: {t}`; dropped");
+            self.warn(doc, &format!("{ptr}/default"), &msg);
+            out.remove("default");
+        }
+
         if map.get("nullable") == Some(&Value::Bool(true)) {
             make_nullable(&mut out);
         }
@@ -348,14 +357,6 @@ impl<'a> Resolver<'a> {
                 );
                 out.insert("required".to_owned(), Value::Array(keep));
             }
-        }
-
-        if let (Some(def), Some(Value::String(t))) = (out.get("default"), out.get("type"))
-            && !value_has_type(def, t)
-        {
-            let msg = format!("`default` {def} contradicts `type: {t}`; dropped");
-            self.warn(doc, &format!("{ptr}/default"), &msg);
-            out.remove("default");
         }
 
         Value::Object(out)

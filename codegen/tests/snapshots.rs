@@ -99,3 +99,37 @@ fn bad_ref() {
 fn missing_spec_folder() {
     insta::assert_snapshot!(bad("no_such_fixture"));
 }
+
+/// The official-files policy on a small folder holding one of each quirk: every operation is a
+/// tool, quirks become warnings naming the operation.
+#[test]
+fn official_quirks() {
+    let (tools, diags) = codegen::lower_official(
+        &fixture("official_quirks/apps"),
+        &codegen::Policy::every_operation(),
+    );
+    let mut text = String::new();
+    for t in &tools {
+        text.push_str(&format!(
+            "=== {} ({} {}) version={:?} location={:?} agency_only={} wrap_result={}\n",
+            t.name,
+            t.method.as_str(),
+            t.path,
+            t.version,
+            t.location,
+            t.agency_only,
+            t.wrap_result
+        ));
+        for p in t.params.iter() {
+            text.push_str(&format!(
+                "  param {} <- {:?} `{}` required={} default={:?}\n",
+                p.name, p.location, p.wire, p.required, p.default
+            ));
+        }
+        text.push_str(&codegen::pretty(&codegen::tool_json(t)));
+    }
+    for d in &diags {
+        text.push_str(&format!("{d}\n"));
+    }
+    insta::assert_snapshot!(text);
+}

@@ -298,6 +298,73 @@ mod tests {
         );
     }
 
+    /// A scratch workspace root holding a copy of one codegen fixture as its spec/.
+    fn scratch_root(case: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("xtask-{case}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let src = workspace_root().join("codegen/tests/fixtures").join(case);
+        for sub in ["openapi", "tools"] {
+            let dir = root.join("spec").join(sub);
+            std::fs::create_dir_all(&dir).unwrap();
+            for entry in std::fs::read_dir(src.join(sub)).unwrap() {
+                let path = entry.unwrap().path();
+                std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        std::fs::create_dir_all(root.join("generated/src")).unwrap();
+        std::fs::write(root.join("generated/src/lib.rs"), "// hand-written\n").unwrap();
+        root
+    }
+
+    #[test]
+    fn spec_errors_write_nothing() {
+        let root = scratch_root("unknown_operation");
+        let err = match regenerate(&root, false) {
+            Ok(_) => panic!("a broken overlay must fail"),
+            Err(e) => e,
+        };
+        assert!(err.contains("unknown operation `get-contactt`"), "{err}");
+        assert!(err.contains("tools/contacts.yaml:9:16"), "{err}");
+        let mut files = Vec::new();
+        list_files(&root.join("generated"), &mut files).unwrap();
+        assert_eq!(files, vec![root.join("generated/src/lib.rs")]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn regenerate_writes_then_check_passes_and_orphans_are_removed() {
+        let root = scratch_root("good_minimal");
+        let first = regenerate(&root, false).unwrap();
+        assert!(first.changes.iter().all(|c| c.starts_with("A ")));
+        assert!(root.join("generated/schemas/contacts/contacts_get-contact.json").is_file());
+        assert!(regenerate(&root, true).unwrap().changes.is_empty());
+
+        // A stale file and an orphan are reported by --check and fixed by regenerate.
+        let stale = root.join("generated/TOOLS.md");
+        std::fs::write(&stale, "edited by hand\n").unwrap();
+        let orphan = root.join("generated/schemas/old/old_tool.json");
+        std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+        std::fs::write(&orphan, "{}\n").unwrap();
+        let check = regenerate(&root, true).unwrap();
+        assert_eq!(
+            check.changes,
+            vec![
+                "D generated/schemas/old/old_tool.json (orphaned)".to_owned(),
+                "M generated/TOOLS.md".to_owned()
+            ]
+        );
+        assert!(orphan.exists(), "--check must not delete");
+        regenerate(&root, false).unwrap();
+        assert!(!orphan.exists() && !orphan.parent().unwrap().exists());
+        assert!(regenerate(&root, true).unwrap().changes.is_empty());
+        // The hand-written lib.rs is never touched.
+        assert_eq!(
+            std::fs::read_to_string(root.join("generated/src/lib.rs")).unwrap(),
+            "// hand-written\n"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
     #[test]
     fn ensure_file_contents_writes_only_changes() {
         let dir = std::env::temp_dir().join(format!("xtask-ensure-{}", std::process::id()));
