@@ -336,7 +336,10 @@ mod tests {
         let root = scratch_root("good_minimal");
         let first = regenerate(&root, false).unwrap();
         assert!(first.changes.iter().all(|c| c.starts_with("A ")));
-        assert!(root.join("generated/schemas/contacts/contacts_get-contact.json").is_file());
+        assert!(
+            root.join("generated/schemas/contacts/contacts_get-contact.json")
+                .is_file()
+        );
         assert!(regenerate(&root, true).unwrap().changes.is_empty());
 
         // A stale file and an orphan are reported by --check and fixed by regenerate.
