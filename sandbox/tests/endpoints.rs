@@ -734,3 +734,55 @@ async fn birth_dates_in_accepted_forms() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r["message"][0].as_str().unwrap().contains("dateOfBirth"));
 }
+
+#[tokio::test]
+async fn custom_field_values_follow_their_data_type() {
+    let api = Api::start().await;
+    let state = api.sandbox.state();
+    let fields = state.custom_fields(L);
+    let field = |key: &str| fields.iter().find(|f| f["fieldKey"] == key).unwrap()["id"].clone();
+    let contact = s(&state.contacts(L)[6], "/id").to_string();
+    let (st, r) = api
+        .put(
+            &format!("/contacts/{contact}"),
+            json!({"customFields": [{"key": "insurance_provider", "field_value": "delta dental"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let insurer = field("contact.insurance_provider");
+    assert!(
+        arr(&r, "/contact/customFields")
+            .iter()
+            .any(|c| c["id"] == insurer && c["value"] == "Delta Dental")
+    );
+    let (st, r) = api
+        .put(
+            &format!("/contacts/{contact}"),
+            json!({"customFields": [{"id": insurer, "field_value": "Acme Insurance"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r["message"][0].as_str().unwrap().contains("Cigna"), "{r}");
+
+    let opp = s(&state.opportunities(L)[0], "/id").to_string();
+    let (st, r) = api
+        .put(
+            &format!("/opportunities/{opp}"),
+            json!({"customFields": [{"key": "estimated_visits", "field_value": "3"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let visits = field("opportunity.estimated_visits");
+    assert!(
+        arr(&r, "/opportunity/customFields")
+            .iter()
+            .any(|c| c["id"] == visits && c["fieldValue"] == 3.0)
+    );
+    let (st, _) = api
+        .put(
+            &format!("/opportunities/{opp}"),
+            json!({"customFields": [{"id": visits, "field_value": "many"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -259,7 +259,10 @@ fn apply_custom_fields(
         let fid = field["id"].clone();
         current.retain(|c| c["id"] != fid);
         if !value.is_null() {
-            current.push(json!({ "id": fid, "value": value }));
+            match super::coerce_custom_value(field, value) {
+                Ok(v) => current.push(json!({ "id": fid, "value": v })),
+                Err(e) => problems.push(format!("customFields.{i}: {e}")),
+            }
         }
     }
     if !problems.is_empty() {

@@ -10,6 +10,7 @@ mod opportunities;
 mod payments;
 
 pub(crate) use contacts::refresh_derived;
+pub(crate) use locations::coerce_custom_value;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

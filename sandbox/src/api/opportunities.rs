@@ -371,7 +371,10 @@ pub(crate) async fn update(
                         .unwrap_or(Value::Null);
                     current.retain(|c| c["id"] != f["id"]);
                     if !value.is_null() {
-                        current.push(json!({ "id": f["id"], "fieldValue": value }));
+                        match super::coerce_custom_value(f, value) {
+                            Ok(v) => current.push(json!({ "id": f["id"], "fieldValue": v })),
+                            Err(e) => problems.push(format!("customFields.{i}: {e}")),
+                        }
                     }
                 }
             }
