@@ -36,6 +36,24 @@ pub struct App {
     pub default_location_id: Option<String>,
 }
 
+impl App {
+    /// Builds an app from a catalog, upstream settings, credentials and an optional default
+    /// location; fails when the upstream URL is unusable.
+    pub fn new(
+        catalog: Catalog,
+        upstream: crate::upstream::UpstreamConfig,
+        credentials: Credentials,
+        default_location_id: Option<String>,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            catalog,
+            upstream: Upstream::new(upstream)?,
+            credentials,
+            default_location_id,
+        })
+    }
+}
+
 /// The rmcp handler; cheap to clone (one `Arc`).
 #[derive(Debug, Clone)]
 pub struct HighLevelMcp {

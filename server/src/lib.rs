@@ -3,7 +3,26 @@
 //! The binary is a thin shell over this library so tests and benchmarks can start the server in
 //! the same process: build a [`Catalog`] from any list of tool definitions, wrap it with an
 //! [`Upstream`] client and [`Credentials`] into an [`App`], then serve it with
-//! [`http::serve`] (Streamable HTTP) or [`stdio::serve`].
+//! [`http::serve`] (Streamable HTTP) or [`stdio::serve`]:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use server::{App, Catalog, Credentials, UpstreamConfig, http};
+//!
+//! let app = App::new(
+//!     Catalog::generated()?,
+//!     UpstreamConfig { base_url: "http://127.0.0.1:9090".into(), ..Default::default() },
+//!     Credentials::Forward,
+//!     None,
+//! )?;
+//! let config = http::HttpConfig { bind: "127.0.0.1:0".parse()?, ..Default::default() };
+//! let server = http::serve(Arc::new(app), config, Default::default()).await?;
+//! println!("MCP at {}", server.mcp_url());
+//! server.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
 
 pub mod catalog;
