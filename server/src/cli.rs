@@ -131,7 +131,7 @@ pub struct ServeArgs {
 
     /// Allowed browser `Origin` values, comma-separated: `https://app.example.com[:port|:*]`;
     /// `*` allows any. Requests without an Origin (non-browser clients) always pass.
-    /// Default: http(s)://localhost, 127.0.0.1 and [::1] on any port.
+    /// Default: `http(s)://localhost`, `127.0.0.1` and `[::1]` on any port.
     #[arg(
         long,
         env = "HIGHLEVEL_MCP_ALLOWED_ORIGINS",
