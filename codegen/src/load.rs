@@ -572,8 +572,9 @@ fn split_key(s: &str) -> Option<(String, usize)> {
                 break;
             }
             if q == b'"' && bytes[i] == b'\\' && i + 1 < bytes.len() {
-                key.push(bytes[i + 1] as char);
-                i += 2;
+                let ch = s[i + 1..].chars().next()?;
+                key.push(ch);
+                i += 1 + ch.len_utf8();
                 continue;
             }
             let ch = s[i..].chars().next()?;
