@@ -184,7 +184,7 @@ async fn spawn_serve(
     let mut child = cmd.spawn().unwrap();
     let logs = collect(child.stderr.take());
     let mut url = None;
-    for _ in 0..100 {
+    for _ in 0..300 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let text = logs.lock().unwrap().clone();
         url = text.lines().find_map(|l| {

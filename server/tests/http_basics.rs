@@ -231,12 +231,23 @@ async fn shutdown_lets_in_flight_calls_finish() {
     let server = start_server(Setup::default(), &upstream.url).await;
     let client = legacy_client(&server.mcp_url(), Some(PIT), &[]).await;
     upstream.push(
-        Canned::json(200, json!({"slow": true})).delayed(std::time::Duration::from_millis(600)),
+        Canned::json(200, json!({"slow": true})).delayed(std::time::Duration::from_millis(800)),
     );
     let in_flight = tokio::spawn(async move {
         call(&client, "contacts_get-contact", json!({"contactId": "c1"})).await
     });
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Shut down only once the call is in flight (the upstream has it and is still answering).
+    for _ in 0..200 {
+        if !upstream.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        upstream.requests().len(),
+        1,
+        "the call reached the upstream"
+    );
     let started = std::time::Instant::now();
     tokio::time::timeout(std::time::Duration::from_secs(5), server.shutdown())
         .await
