@@ -629,7 +629,7 @@ fn build_tool(op: Op, meta: Meta) -> ToolDef {
     let params: Vec<ParamDef> = op
         .args
         .iter()
-        .filter(|a| !a.hidden || a.default.is_some())
+        .filter(|a| !a.hidden || a.default.is_some() || location_args.contains(&a.name.as_str()))
         .map(|a| ParamDef {
             name: Cow::Owned(a.name.clone()),
             wire: Cow::Owned(a.wire.clone()),
@@ -1246,6 +1246,12 @@ fn lower_overlay_entry(
                             o.insert("description".into(), Value::String(strip_html(d)));
                         }
                         match ov.get("rename") {
+                            Some(Value::String(n)) if n.trim().is_empty() => {
+                                diags.push(Diagnostic::error(
+                                    "`rename` must not be empty",
+                                    Some(file.span(&format!("{optr}/rename"))),
+                                ));
+                            }
                             Some(Value::String(n)) => a.name = n.clone(),
                             Some(_) => diags.push(Diagnostic::error(
                                 "`rename` must be a string",
@@ -1264,15 +1270,6 @@ fn lower_overlay_entry(
                         if let Some(d) = ov.get("default") {
                             a.default = Some(d.clone());
                         }
-                        if a.hidden && a.required && a.default.is_none() {
-                            diags.push(
-                                Diagnostic::error(
-                                    format!("{context}: required parameter `{wire}` is hidden without a default"),
-                                    Some(file.span(&format!("{optr}/hide"))),
-                                )
-                                .with_help("add `default:` or stop hiding it"),
-                            );
-                        }
                     }
                 }
             }
@@ -1280,6 +1277,27 @@ fn lower_overlay_entry(
                 Diagnostic::error("`params` must be a mapping", Some(file.span(&pptr)))
                     .with_help("key it by the parameter's wire name"),
             ),
+        }
+    }
+    // A rename onto another argument's name is a mistake in the overlay, not a Q14 collision.
+    for (i, a) in op.args.iter().enumerate() {
+        if a.name != a.wire
+            && let Some(other) = op
+                .args
+                .iter()
+                .enumerate()
+                .find(|(j, o)| *j != i && o.name == a.name)
+        {
+            diags.push(
+                Diagnostic::error(
+                    format!(
+                        "{context}: `rename: {}` of `{}` clashes with parameter `{}`",
+                        a.name, a.wire, other.1.wire
+                    ),
+                    Some(file.span(&format!("{tptr}/params/{}/rename", escape(&a.wire)))),
+                )
+                .with_help("pick an argument name no other parameter uses"),
+            );
         }
     }
     dedupe_names(&mut op.args);
@@ -1323,6 +1341,27 @@ fn lower_overlay_entry(
         }
     };
 
+    // A hidden required argument needs a default, unless it carries the location id (then the
+    // server always fills it from the request's locationId header).
+    for a in &op.args {
+        let is_loc = match &location {
+            LocationSlot::Arg(n) => n.as_ref() == a.name,
+            LocationSlot::AltId => a.name == "altId" || a.name == "altType",
+            LocationSlot::None => false,
+        };
+        if a.hidden && a.required && a.default.is_none() && !is_loc {
+            diags.push(
+                Diagnostic::error(
+                    format!(
+                        "{context}: required parameter `{}` is hidden without a default",
+                        a.wire
+                    ),
+                    Some(file.span(&format!("{tptr}/params/{}/hide", escape(&a.wire)))),
+                )
+                .with_help("add `default:` or stop hiding it"),
+            );
+        }
+    }
     if diags.errors().count() > errors_before {
         return None;
     }

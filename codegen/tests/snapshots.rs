@@ -133,3 +133,8 @@ fn official_quirks() {
     }
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn bad_rename() {
+    insta::assert_snapshot!(bad("bad_rename"));
+}

@@ -136,8 +136,11 @@ fn view(def: &ToolDef) -> ToolView {
         path: def.path.to_string(),
         version: def.version.as_ref().map(|v| v.to_string()),
         description: def.description.to_string(),
-        hints: hints.clone(),
-        annotations: hints,
+        hints,
+        annotations: format!(
+            "readOnly {}, destructive {}, idempotent {}, openWorld {}",
+            a.read_only, a.destructive, a.idempotent, a.open_world
+        ),
         location,
         scopes: def
             .scopes
