@@ -5,8 +5,8 @@
 //! 40 contacts (tasks on every third), 10 conversations with messages, a 5-stage treatment
 //! pipeline and a 3-stage membership pipeline with opportunities in every stage, two calendars
 //! with events on the weekdays of 2026-11-16 to 2026-12-04 (the week before the epoch, its week
-//! and the week after; notes on some), contact and opportunity custom fields, 14 orders and 36 transactions.
-//! Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
+//! and the week after; notes on some), contact and opportunity custom fields, 15 orders and 36
+//! transactions. Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
 
 use serde_json::{Value, json};
 
@@ -846,8 +846,8 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
         ]);
         let mut refunded = 0.0;
         let mut subscription = None;
-        if i < 14 {
-            // The first 14 payments belong to orders.
+        if i % 5 < 2 {
+            // Two payments in five (15 of 36, spread over the two months) belong to orders.
             let order_id = rng.hex24();
             let ostatus = order_statuses[i % order_statuses.len()];
             tx_status = match ostatus {
