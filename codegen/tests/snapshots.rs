@@ -138,3 +138,8 @@ fn official_quirks() {
 fn bad_rename() {
     insta::assert_snapshot!(bad("bad_rename"));
 }
+
+#[test]
+fn bad_app() {
+    insta::assert_snapshot!(bad("bad_app"));
+}
