@@ -136,7 +136,8 @@ pub fn router(config: SandboxConfig) -> (Router, SandboxState) {
     (api::routes(state.clone()), state)
 }
 
-/// A running emulator on a loopback port.
+/// A running emulator on a loopback port. Dropping it stops the server too (without waiting for
+/// open requests; [`Sandbox::shutdown`] waits).
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,

@@ -300,3 +300,19 @@ async fn start_on_and_shutdown() {
         .await;
     assert!(after.is_err(), "the port is closed after shutdown");
 }
+
+#[tokio::test]
+async fn dropping_the_sandbox_stops_it() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let addr = sb.addr();
+    drop(sb);
+    let mut closed = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(closed, "the listener closes after drop");
+}
