@@ -151,7 +151,8 @@ fn num(s: &str) -> Option<i64> {
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.sss]][Z|±HH:MM]` into epoch milliseconds.
 pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     let s = s.trim();
-    if s.len() < 10 || !s.is_char_boundary(10) {
+    // Dates are ASCII; refusing anything else up front also keeps the byte slicing below safe.
+    if s.len() < 10 || !s.is_ascii() {
         return None;
     }
     let (date, rest) = s.split_at(10);
@@ -250,6 +251,23 @@ mod tests {
         assert_eq!(parse_iso("2024-02-29"), Some(ms_of(2024, 2, 29, 0, 0)));
         assert_eq!(parse_iso("not a date"), None);
         assert_eq!(parse_iso("2024-13-01"), None);
+    }
+
+    #[test]
+    fn parse_iso_never_panics_on_garbage() {
+        for s in [
+            "2026-01-01T10:00:00.ab€",
+            "2026-01-01T10:00+1€",
+            "2026-01-01T",
+            "2026-01-01T10",
+            "2026-01-01T10:00:00.",
+            "2026-01-01T10:00:00+",
+            "€€€€€€€€€€€€",
+            "----------",
+            "2026-01-01T99:99",
+        ] {
+            assert_eq!(parse_iso(s), None, "{s}");
+        }
     }
 
     #[test]

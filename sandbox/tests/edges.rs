@@ -316,3 +316,68 @@ async fn dropping_the_sandbox_stops_it() {
     }
     assert!(closed, "the listener closes after drop");
 }
+
+#[tokio::test]
+async fn odd_input_gets_4xx_never_5xx() {
+    let api = Api::start().await;
+    let st = api.sandbox.state();
+    let cid = s(&st.contacts(L)[0], "/id").to_string();
+    let oid = s(&st.opportunities(L)[0], "/id").to_string();
+    let conv = s(&st.conversations(L)[0], "/id").to_string();
+    let bodies = [
+        json!([]),
+        json!("text"),
+        json!(null),
+        json!({"locationId": ["x"]}),
+        json!({"locationId": L, "email": 5, "phone": {"a": 1}}),
+        json!({"locationId": L, "customFields": [{"id": null}], "dateOfBirth": "€€€€€€€€€€€€"}),
+        json!({"tags": [1, 2]}),
+        json!({"tags": null}),
+        json!({"type": "SMS", "contactId": ["x"], "message": 1e308}),
+        json!({"pipelineStageId": "", "monetaryValue": -1, "status": 3}),
+        json!({"locationId": L, "phone": "+1 (555) 😀😀😀"}),
+    ];
+    let writes = [
+        (reqwest::Method::POST, "/contacts/".to_string()),
+        (reqwest::Method::POST, "/contacts/upsert".to_string()),
+        (reqwest::Method::PUT, format!("/contacts/{cid}")),
+        (reqwest::Method::POST, format!("/contacts/{cid}/tags")),
+        (reqwest::Method::DELETE, format!("/contacts/{cid}/tags")),
+        (reqwest::Method::POST, "/conversations/messages".to_string()),
+        (reqwest::Method::PUT, format!("/opportunities/{oid}")),
+    ];
+    for (method, path) in &writes {
+        for body in &bodies {
+            let (status, answer) = api.call(method.clone(), path, Some(body.clone())).await;
+            assert!(
+                status.is_client_error() || status.is_success(),
+                "{method} {path} {body}: {status} {answer}"
+            );
+            assert!(
+                answer["statusCode"].is_number() || status.is_success(),
+                "{answer}"
+            );
+        }
+    }
+    let reads = [
+        format!("/contacts/?locationId={L}&limit=abc"),
+        format!("/contacts/?locationId={L}&startAfter=-5"),
+        format!("/contacts/?locationId={L}&startAfterId=%E2%82%AC"),
+        format!("/conversations/{conv}/messages?limit=0"),
+        format!("/conversations/search?locationId={L}&startAfterDate=yesterday"),
+        format!("/opportunities/search?location_id={L}&page=0"),
+        format!("/opportunities/search?location_id={L}&date=13-45-2026"),
+        format!("/opportunities/search?location_id={L}&getTasks=maybe"),
+        format!("/payments/transactions?altId={L}&altType=location&offset=-1"),
+        format!("/calendars/events?locationId={L}&userId=u&startTime=5&endTime=1"),
+        "/calendars/appointments/x/notes?limit=1&offset=%FF".to_string(),
+    ];
+    for path in &reads {
+        let (status, answer) = api.get(path).await;
+        assert!(status.is_client_error(), "{path}: {status} {answer}");
+        assert!(
+            s(&answer, "/error").len() > 3 || answer["message"].is_array(),
+            "{answer}"
+        );
+    }
+}
