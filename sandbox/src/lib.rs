@@ -7,7 +7,9 @@
 //! input gets NestJS-style 400/422 bodies, and a per-location rate limit answers 429.
 //!
 //! It starts seeded with one realistic demo location ([`DEMO_LOCATION_ID`]), built
-//! deterministically from [`SandboxConfig::seed`] around the fixed instant [`SEED_EPOCH_MS`].
+//! deterministically from [`SandboxConfig::seed`] around [`SandboxConfig::epoch_ms`] (by default
+//! the fixed instant [`SEED_EPOCH_MS`]; [`SandboxConfig::anchored_to_current_week`] moves the
+//! data to the current week for demos).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -85,6 +87,9 @@ pub struct SandboxConfig {
     pub error_rate: f64,
     /// Seeds the demo data, new record ids and the choice of injected failures.
     pub seed: u64,
+    /// The instant the demo data is dated around, in Unix milliseconds; a Monday 00:00 UTC keeps
+    /// calendar events on weekdays. Defaults to [`SEED_EPOCH_MS`].
+    pub epoch_ms: i64,
     /// Request bodies larger than this are answered 413.
     pub max_body_bytes: usize,
 }
@@ -97,6 +102,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             error_rate: 0.0,
             seed: DEFAULT_SEED,
+            epoch_ms: SEED_EPOCH_MS,
             max_body_bytes: 1024 * 1024,
         }
     }
@@ -110,6 +116,20 @@ impl SandboxConfig {
             ..SandboxConfig::default()
         }
     }
+
+    /// Dates the demo data around Monday 00:00 UTC of the current week instead of the fixed
+    /// [`SEED_EPOCH_MS`], so "this week's appointments" finds some on a first run. The data is
+    /// still deterministic within a week; tests should keep the fixed epoch.
+    pub fn anchored_to_current_week(self) -> Self {
+        const DAY: i64 = 86_400_000;
+        let days = util::now_ms().div_euclid(DAY);
+        // 1970-01-01 was a Thursday: (days + 3) % 7 is the weekday counted from Monday.
+        let monday = days - (days + 3).rem_euclid(7);
+        SandboxConfig {
+            epoch_ms: monday * DAY,
+            ..self
+        }
+    }
 }
 
 /// Builds the emulator's router and the handle on its seeded state.
@@ -121,7 +141,7 @@ pub fn router(config: SandboxConfig) -> (Router, SandboxState) {
     } else {
         config.error_rate.clamp(0.0, 1.0)
     };
-    let store = seed::seed(config.seed);
+    let store = seed::seed(config.seed, config.epoch_ms);
     let state = SandboxState {
         inner: Arc::new(store::Shared {
             faults: Mutex::new(util::Rng::new(config.seed ^ 0xFA17)),

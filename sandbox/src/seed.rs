@@ -1,18 +1,19 @@
 //! The deterministic demo location: a dental practice in Austin, Texas.
 //!
-//! Everything is generated from the seed and dated relative to [`crate::SEED_EPOCH_MS`]
-//! (Monday 2026-11-23 00:00 UTC), so the same seed yields the same bytes on every machine:
+//! Everything is generated from the seed and dated relative to an epoch (by default
+//! [`crate::SEED_EPOCH_MS`], Monday 2026-11-23 00:00 UTC), so the same seed and epoch yield the
+//! same bytes on every machine:
 //! 40 contacts (tasks on every third), 10 conversations with messages, a 5-stage treatment
 //! pipeline and a 3-stage membership pipeline with opportunities in every stage, two calendars
-//! with events on the weekdays of 2026-11-16 to 2026-12-04 (the week before the epoch, its week
-//! and the week after; notes on some), contact and opportunity custom fields, 15 orders and 36
-//! transactions. Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
+//! with events on the weekdays of three weeks (the week before the epoch, its week and the week
+//! after: 2026-11-16 to 2026-12-04 for the default epoch; notes on some), contact and
+//! opportunity custom fields, 15 orders and 36 transactions. Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
 
 use serde_json::{Value, json};
 
+use crate::DEMO_LOCATION_ID;
 use crate::store::Store;
 use crate::util::{Rng, iso, iso_offset};
-use crate::{DEMO_LOCATION_ID, SEED_EPOCH_MS};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -142,7 +143,9 @@ const COMPANIES: &[&str] = &[
 ];
 const INSURERS: &[&str] = &["Delta Dental", "Cigna", "Aetna", "MetLife", "Self-pay"];
 
-pub(crate) fn seed(seed: u64) -> Store {
+/// Builds the demo store; `epoch` is the instant the data is dated around (a Monday 00:00 UTC
+/// keeps the calendar on weekdays).
+pub(crate) fn seed(seed: u64, epoch: i64) -> Store {
     let mut rng = Rng::new(seed);
     let mut s = Store::empty(seed);
     let loc = DEMO_LOCATION_ID;
@@ -288,7 +291,7 @@ pub(crate) fn seed(seed: u64) -> Store {
         let first = FIRST[i];
         let last = LAST[(i * 7) % LAST.len()];
         let id = rng.id20();
-        let added = SEED_EPOCH_MS - 180 * DAY + i as i64 * 4 * DAY + rng.below(20) as i64 * HOUR;
+        let added = epoch - 180 * DAY + i as i64 * 4 * DAY + rng.below(20) as i64 * HOUR;
         let email = format!(
             "{}.{}@{}",
             first.to_lowercase(),
@@ -324,7 +327,7 @@ pub(crate) fn seed(seed: u64) -> Store {
             "additionalEmails": [],
             "attributions": [],
             "dateAdded": iso(added),
-            "dateUpdated": iso((added + rng.below(30) as i64 * DAY).min(SEED_EPOCH_MS - HOUR)),
+            "dateUpdated": iso((added + rng.below(30) as i64 * DAY).min(epoch - HOUR)),
             "deleted": false,
         });
         if rng.chance(0.3) {
@@ -366,14 +369,14 @@ pub(crate) fn seed(seed: u64) -> Store {
             let mut list = Vec::new();
             for k in 0..n {
                 let (title, body) = titles[(i / 3 + k) % titles.len()];
-                let due = SEED_EPOCH_MS + (rng.below(14) as i64 - 4) * DAY + 15 * HOUR;
+                let due = epoch + (rng.below(14) as i64 - 4) * DAY + 15 * HOUR;
                 list.push(json!({
                     "id": rng.id20(),
                     "title": title,
                     "body": body,
                     "assignedTo": user(&mut rng, &s),
                     "dueDate": iso(due),
-                    "completed": due < SEED_EPOCH_MS && rng.chance(0.6),
+                    "completed": due < epoch && rng.chance(0.6),
                     "contactId": id,
                 }));
             }
@@ -383,10 +386,10 @@ pub(crate) fn seed(seed: u64) -> Store {
         contact_ids.push(id);
     }
 
-    seed_conversations(&mut s, &mut rng, &contact_ids);
-    seed_opportunities(&mut s, &mut rng, &contact_ids);
-    seed_calendars(&mut s, &mut rng, &contact_ids);
-    seed_payments(&mut s, &mut rng, &contact_ids);
+    seed_conversations(&mut s, &mut rng, &contact_ids, epoch);
+    seed_opportunities(&mut s, &mut rng, &contact_ids, epoch);
+    seed_calendars(&mut s, &mut rng, &contact_ids, epoch);
+    seed_payments(&mut s, &mut rng, &contact_ids, epoch);
     s
 }
 
@@ -414,7 +417,7 @@ pub(crate) fn message_type_number(t: &str) -> i64 {
     }
 }
 
-fn seed_conversations(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
+fn seed_conversations(s: &mut Store, rng: &mut Rng, contacts: &[String], epoch: i64) {
     let threads: &[&[(&str, &str)]] = &[
         &[
             (
@@ -509,7 +512,7 @@ fn seed_conversations(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
         } else {
             "TYPE_SMS"
         };
-        let last_at = SEED_EPOCH_MS - (k as i64 * 7 + 2) * HOUR;
+        let last_at = epoch - (k as i64 * 7 + 2) * HOUR;
         let first_at = last_at - (thread.len() as i64 - 1) * 47 * 60_000;
         let mut msgs = Vec::new();
         let mut unread = 0;
@@ -571,7 +574,7 @@ fn seed_conversations(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
     }
 }
 
-fn seed_opportunities(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
+fn seed_opportunities(s: &mut Store, rng: &mut Rng, contacts: &[String], epoch: i64) {
     let pipelines: [(&str, &[&str]); 2] = [
         (
             "Patient Treatment",
@@ -612,7 +615,7 @@ fn seed_opportunities(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
                     .as_str()
                     .unwrap_or("")
                     .to_string();
-                let created = SEED_EPOCH_MS - (90 - (si as i64 * 12) - k as i64 * 3) * DAY
+                let created = epoch - (90 - (si as i64 * 12) - k as i64 * 3) * DAY
                     + (14 + rng.below(9) as i64) * HOUR
                     + rng.below(60) as i64 * 60_000;
                 let stage_at = created + (2 + si as i64 * 5) * DAY;
@@ -673,7 +676,7 @@ fn seed_opportunities(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
     }
 }
 
-fn seed_calendars(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
+fn seed_calendars(s: &mut Store, rng: &mut Rng, contacts: &[String], epoch: i64) {
     let group_id = rng.id20();
     let cals = [
         ("New Patient Consultation", 60i64),
@@ -708,7 +711,7 @@ fn seed_calendars(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
         "Bring insurance card to next visit.",
         "Needs X-rays updated.",
     ];
-    let monday_before = SEED_EPOCH_MS - 7 * DAY;
+    let monday_before = epoch - 7 * DAY;
     let mut ci = 1usize;
     for day in 0..19i64 {
         let weekday = day % 7; // 0 = Monday
@@ -725,7 +728,7 @@ fn seed_calendars(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
             let start = monday_before + day * DAY + local_hour * HOUR - TZ_OFFSET_MIN * 60_000;
             let end = start + minutes * 60_000;
             let user = rng.pick(&s.users).0.clone();
-            let status = if start < SEED_EPOCH_MS {
+            let status = if start < epoch {
                 *rng.pick(&["showed", "showed", "showed", "noshow", "cancelled"])
             } else {
                 *rng.pick(&["confirmed", "confirmed", "new"])
@@ -783,7 +786,7 @@ fn seed_calendars(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
     });
 }
 
-fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
+fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String], epoch: i64) {
     let products: [(&str, f64, &str); 6] = [
         ("Teeth Whitening Kit", 149.0, "PHYSICAL"),
         ("Invisalign Consultation Deposit", 250.0, "SERVICE"),
@@ -822,7 +825,7 @@ fn seed_payments(s: &mut Store, rng: &mut Rng, contacts: &[String]) {
     for i in 0..36usize {
         let contact_id = contacts[(i * 7 + 3) % contacts.len()].clone();
         let (cname, cemail, c) = contact_info(s, &contact_id);
-        let created = SEED_EPOCH_MS - 60 * DAY + i as i64 * 40 * HOUR + rng.below(6) as i64 * HOUR;
+        let created = epoch - 60 * DAY + i as i64 * 40 * HOUR + rng.below(6) as i64 * HOUR;
         let live = i % 9 != 8;
         let (mut stype, mut ssub, mut sname) = sources[i % sources.len()];
         let (pname, price, ptype) = products[(i * 5 + 1) % products.len()];

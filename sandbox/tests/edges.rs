@@ -381,3 +381,41 @@ async fn odd_input_gets_4xx_never_5xx() {
         );
     }
 }
+
+#[tokio::test]
+async fn demo_data_can_be_anchored_to_the_current_week() {
+    const DAY: i64 = 86_400_000;
+    let monday = |ms: i64| ms.rem_euclid(DAY) == 0 && (ms.div_euclid(DAY) + 3).rem_euclid(7) == 0;
+    assert!(monday(sandbox::SEED_EPOCH_MS));
+    let config = SandboxConfig::for_tests().anchored_to_current_week();
+    assert!(monday(config.epoch_ms), "{}", config.epoch_ms);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(config.epoch_ms <= now && now - config.epoch_ms < 7 * DAY);
+    let (_, fixed) = sandbox::router(SandboxConfig::for_tests());
+    let (_, moved) = sandbox::router(config.clone());
+    // Same people, other dates.
+    assert_eq!(fixed.contacts(L)[0]["email"], moved.contacts(L)[0]["email"]);
+    if config.epoch_ms != sandbox::SEED_EPOCH_MS {
+        assert_ne!(
+            fixed.contacts(L)[0]["dateAdded"],
+            moved.contacts(L)[0]["dateAdded"]
+        );
+    }
+    let api = Api::with(config.clone()).await;
+    let cal = s(&api.sandbox.state().calendars(L)[0], "/id").to_string();
+    let (st, r) = api
+        .get(&format!(
+            "/calendars/events?locationId={L}&calendarId={cal}&startTime={}&endTime={}",
+            config.epoch_ms,
+            config.epoch_ms + 7 * DAY - 1
+        ))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        !r["events"].as_array().unwrap().is_empty(),
+        "events this week: {r}"
+    );
+}
