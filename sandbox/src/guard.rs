@@ -65,8 +65,9 @@ pub(crate) async fn guard(
 ) -> Response {
     let shared = &st.inner;
     shared.requests.fetch_add(1, Ordering::Relaxed);
-    if !shared.config.latency.is_zero() {
-        tokio::time::sleep(shared.config.latency).await;
+    let latency = shared.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     req.extensions_mut()
         .insert(BodyLimit(shared.config.max_body_bytes));
@@ -102,52 +103,53 @@ pub(crate) async fn guard(
     }
 
     let mut limit_headers = None;
-    if let Some(limit) = shared.config.rate_limit {
-        let now = Instant::now();
+    if shared.rate_limited.load(Ordering::Relaxed) {
         let mut limiter = shared.limiter.lock();
-        let (window, total) = limiter
-            .windows
-            .entry(token_key)
-            .or_insert_with(|| (VecDeque::new(), 0));
-        while window
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= limit.window)
-        {
-            window.pop_front();
-        }
-        if window.len() >= limit.max as usize {
-            let wait = window
+        if let Some(limit) = limiter.limit {
+            let now = Instant::now();
+            let (window, total) = limiter
+                .windows
+                .entry(token_key)
+                .or_insert_with(|| (VecDeque::new(), 0));
+            while window
                 .front()
-                .map(|t| limit.window.saturating_sub(now.duration_since(*t)))
-                .unwrap_or(limit.window);
-            let daily_left = DAILY_LIMIT.saturating_sub(*total);
-            drop(limiter);
-            let secs = wait.as_millis().div_ceil(1000).max(1) as u64;
-            let mut resp = ApiError::too_many_requests(
-                format!(
-                    "Too Many Requests: the limit is {} requests per {} ms for this location; retry in {} ms",
-                    limit.max,
-                    limit.window.as_millis(),
-                    wait.as_millis()
-                ),
-                secs,
-            )
-            .into_response();
-            add_limit_headers(resp.headers_mut(), limit, 0, daily_left);
-            return resp;
+                .is_some_and(|t| now.duration_since(*t) >= limit.window)
+            {
+                window.pop_front();
+            }
+            if window.len() >= limit.max as usize {
+                let wait = window
+                    .front()
+                    .map(|t| limit.window.saturating_sub(now.duration_since(*t)))
+                    .unwrap_or(limit.window);
+                let daily_left = DAILY_LIMIT.saturating_sub(*total);
+                drop(limiter);
+                let secs = wait.as_millis().div_ceil(1000).max(1) as u64;
+                let mut resp = ApiError::too_many_requests(
+                    format!(
+                        "Too Many Requests: the limit is {} requests per {} ms for this location; retry in {} ms",
+                        limit.max,
+                        limit.window.as_millis(),
+                        wait.as_millis()
+                    ),
+                    secs,
+                )
+                .into_response();
+                add_limit_headers(resp.headers_mut(), limit, 0, daily_left);
+                return resp;
+            }
+            window.push_back(now);
+            *total += 1;
+            limit_headers = Some((
+                limit,
+                limit.max as usize - window.len(),
+                DAILY_LIMIT.saturating_sub(*total),
+            ));
         }
-        window.push_back(now);
-        *total += 1;
-        limit_headers = Some((
-            limit,
-            limit.max as usize - window.len(),
-            DAILY_LIMIT.saturating_sub(*total),
-        ));
     }
 
-    let mut resp = if shared.config.error_rate > 0.0
-        && shared.faults.lock().chance(shared.config.error_rate)
-    {
+    let error_rate = shared.error_rate();
+    let mut resp = if error_rate > 0.0 && shared.faults.lock().chance(error_rate) {
         let status = if shared.faults.lock().chance(0.5) {
             StatusCode::INTERNAL_SERVER_ERROR
         } else {

@@ -32,7 +32,7 @@ mod util;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 use axum::Router;
@@ -135,20 +135,21 @@ impl SandboxConfig {
 /// Builds the emulator's router and the handle on its seeded state.
 pub fn router(config: SandboxConfig) -> (Router, SandboxState) {
     let mut config = config;
-    // A NaN or out-of-range error rate is clamped rather than rejected: it is a test knob.
-    config.error_rate = if config.error_rate.is_nan() {
-        0.0
-    } else {
-        config.error_rate.clamp(0.0, 1.0)
-    };
+    config.error_rate = store::clamp_rate(config.error_rate);
     let store = seed::seed(config.seed, config.epoch_ms);
     let state = SandboxState {
         inner: Arc::new(store::Shared {
             faults: Mutex::new(util::Rng::new(config.seed ^ 0xFA17)),
             store: RwLock::new(store),
             limiter: Mutex::new(store::Limiter {
+                limit: config.rate_limit,
                 windows: HashMap::new(),
             }),
+            rate_limited: AtomicBool::new(config.rate_limit.is_some()),
+            latency_us: AtomicU64::new(
+                u64::try_from(config.latency.as_micros()).unwrap_or(u64::MAX),
+            ),
+            error_rate_bits: AtomicU64::new(config.error_rate.to_bits()),
             requests: AtomicU64::new(0),
             config,
         }),

@@ -8,8 +8,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
@@ -155,17 +155,45 @@ impl Store {
 }
 
 pub(crate) struct Limiter {
+    /// The limit in force (changeable at run time).
+    pub(crate) limit: Option<crate::RateLimit>,
     /// Per bearer token (hashed; tokens are never stored): request instants inside the window,
     /// and the lifetime request count for the daily header.
     pub(crate) windows: HashMap<u64, (VecDeque<Instant>, u64)>,
 }
 
 pub(crate) struct Shared {
+    /// The configuration the sandbox started with; `latency`, `error_rate` and `rate_limit` are
+    /// read from the run-time knobs below instead, so tests can change them on a live server.
     pub(crate) config: SandboxConfig,
     pub(crate) store: RwLock<Store>,
     pub(crate) limiter: Mutex<Limiter>,
+    /// Fast path: no limiter lock at all while the limit is off.
+    pub(crate) rate_limited: AtomicBool,
+    pub(crate) latency_us: AtomicU64,
+    /// `f64` bits of the error rate.
+    pub(crate) error_rate_bits: AtomicU64,
     pub(crate) requests: AtomicU64,
     pub(crate) faults: Mutex<Rng>,
+}
+
+impl Shared {
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_micros(self.latency_us.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn error_rate(&self) -> f64 {
+        f64::from_bits(self.error_rate_bits.load(Ordering::Relaxed))
+    }
+}
+
+/// A NaN or out-of-range error rate is clamped rather than rejected: it is a test knob.
+pub(crate) fn clamp_rate(rate: f64) -> f64 {
+    if rate.is_nan() {
+        0.0
+    } else {
+        rate.clamp(0.0, 1.0)
+    }
 }
 
 /// A handle on the emulator's state, shared by the router and its tests. Cheap to clone.
@@ -218,6 +246,37 @@ impl SandboxState {
         self.inner.store.write()
     }
 
+    /// Sets the latency added to every request from now on.
+    pub fn set_latency(&self, latency: Duration) {
+        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.inner.latency_us.store(us, Ordering::Relaxed);
+    }
+
+    /// Sets the fraction (0.0 to 1.0, clamped) of requests answered with an injected 500/503.
+    pub fn set_error_rate(&self, rate: f64) {
+        self.inner
+            .error_rate_bits
+            .store(clamp_rate(rate).to_bits(), Ordering::Relaxed);
+    }
+
+    /// Sets or (with `None`) turns off the rate limit; every budget starts afresh.
+    pub fn set_rate_limit(&self, limit: Option<crate::RateLimit>) {
+        let mut l = self.inner.limiter.lock();
+        l.limit = limit;
+        l.windows.clear();
+        self.inner
+            .rate_limited
+            .store(limit.is_some(), Ordering::Relaxed);
+    }
+
+    /// Puts the demo data back as it was at start (same seed and epoch) and clears every rate
+    /// limit budget; the request count keeps counting.
+    pub fn reset(&self) {
+        let fresh = crate::seed::seed(self.inner.config.seed, self.inner.config.epoch_ms);
+        *self.write() = fresh;
+        self.inner.limiter.lock().windows.clear();
+    }
+
     /// Requests received since start (every request, including rejected ones).
     pub fn request_count(&self) -> u64 {
         self.inner.requests.load(Ordering::Relaxed)
@@ -253,6 +312,15 @@ impl SandboxState {
             .filter(|c| c["locationId"] == location_id)
             .cloned()
             .collect()
+    }
+
+    /// The contact of a location with this email (case-insensitive), as upsert would match it.
+    pub fn contact_by_email(&self, location_id: &str, email: &str) -> Option<Value> {
+        let s = self.read();
+        s.by_email
+            .get(&(location_id.to_string(), email.trim().to_lowercase()))
+            .and_then(|id| s.contacts.get(id))
+            .cloned()
     }
 
     /// One contact by id.

@@ -419,3 +419,61 @@ async fn demo_data_can_be_anchored_to_the_current_week() {
         "events this week: {r}"
     );
 }
+
+#[tokio::test]
+async fn knobs_change_a_live_sandbox() {
+    let api = Api::start().await;
+    let state = api.sandbox.state();
+    let path = format!("/locations/{L}");
+    state.set_error_rate(1.0);
+    assert!(api.get(&path).await.0.is_server_error());
+    state.set_error_rate(0.0);
+    assert_eq!(api.get(&path).await.0, StatusCode::OK);
+
+    state.set_rate_limit(Some(RateLimit {
+        max: 2,
+        window: Duration::from_secs(60),
+    }));
+    assert_eq!(api.get(&path).await.0, StatusCode::OK);
+    assert_eq!(api.get(&path).await.0, StatusCode::OK);
+    assert_eq!(api.get(&path).await.0, StatusCode::TOO_MANY_REQUESTS);
+    state.set_rate_limit(None);
+    assert_eq!(api.get(&path).await.0, StatusCode::OK);
+
+    state.set_latency(Duration::from_millis(100));
+    let t = Instant::now();
+    assert_eq!(api.get(&path).await.0, StatusCode::OK);
+    assert!(t.elapsed() >= Duration::from_millis(100));
+    state.set_latency(Duration::ZERO);
+}
+
+#[tokio::test]
+async fn reset_restores_the_seed_data() {
+    let api = Api::start().await;
+    let state = api.sandbox.state();
+    let before = state.counts();
+    let first = state.contacts(L)[0].clone();
+    let (st, _) = api
+        .post(
+            "/contacts/",
+            json!({"locationId": L, "email": "temp@reset.example"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let id = s(&first, "/id");
+    api.put(&format!("/contacts/{id}"), json!({"firstName": "Changed"}))
+        .await;
+    assert!(state.contact_by_email(L, "TEMP@reset.example").is_some());
+    assert_ne!(state.counts(), before);
+    state.reset();
+    assert_eq!(state.counts(), before);
+    assert_eq!(state.contact(id).unwrap(), first);
+    assert!(state.contact_by_email(L, "temp@reset.example").is_none());
+    let (st, _) = api
+        .post(
+            "/contacts/",
+            json!({"locationId": L, "email": "temp@reset.example"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "the index was reset with the data");
+}
