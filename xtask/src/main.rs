@@ -7,6 +7,10 @@
 //!   the command fail. On spec errors every diagnostic is printed and nothing is written.
 //! - `bench-codegen`: times generation for the curated spec and for all official HighLevel files
 //!   (median of N runs); run it with `cargo run --release -p xtask -- bench-codegen`.
+//! - `bench [ARGS...]`: builds the server and the benchmark driver in release mode and runs the
+//!   gateway benchmark (direct vs through the server, load test); see [`bench`] and BENCHMARKS.md.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +41,12 @@ enum Command {
         /// Folder of official files (default: <workspace>/../shared/highlevel-openapi/apps).
         #[arg(long)]
         official: Option<PathBuf>,
+    },
+    /// Benchmark the server against the direct sandbox call (release build; see BENCHMARKS.md).
+    Bench {
+        /// Passed to the driver: --seconds S (per cell), --load N (load-test calls).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -83,6 +93,7 @@ fn main() -> ExitCode {
                 official.unwrap_or_else(|| root.join("../shared/highlevel-openapi/apps"));
             bench(&root, &official, runs.max(1))
         }
+        Command::Bench { args } => bench::run(&root, &args),
     }
 }
 
