@@ -490,20 +490,99 @@ fn spread_body(args: &mut Vec<Arg>, schema: Value, body_required: bool, desc: Op
 }
 
 /// Q21: an object schema is the outputSchema; anything else is wrapped as `{"result": ...}`.
+///
+/// The outputSchema is kept to its top level (each property's name and type, no descriptions):
+/// clients put tools/list into the model's context, and the full response shapes of the curated
+/// tools cost about 9,000 tokens there while the model reads the actual fields in every result.
+/// A top-level schema still tells a client what structuredContent holds, and stays true when
+/// HighLevel adds fields. The full shapes stay in spec/openapi for reviewers.
 fn output_schema(schema: Value) -> (Value, bool) {
     if let Value::Object(m) = &schema
         && !has_composition(m)
         && (m.get("type") == Some(&Value::String("object".into()))
             || (m.get("type").is_none() && m.contains_key("properties")))
     {
-        let mut m = m.clone();
-        m.insert("type".into(), Value::String("object".into()));
-        return (Value::Object(m), false);
+        let mut out = Map::new();
+        out.insert("type".into(), Value::String("object".into()));
+        if let Some(Value::Object(props)) = m.get("properties") {
+            let props: Map<String, Value> = props
+                .iter()
+                .map(|(k, v)| (k.clone(), type_only(v)))
+                .collect();
+            out.insert("properties".into(), Value::Object(props));
+        }
+        return (Value::Object(out), false);
     }
     (
-        json!({"type": "object", "properties": {"result": schema}, "required": ["result"]}),
+        json!({"type": "object", "properties": {"result": type_only(&schema)}, "required": ["result"]}),
         true,
     )
+}
+
+/// `{"type": ...}` of a schema, or `{}` (any value) when it declares no type.
+fn type_only(schema: &Value) -> Value {
+    match schema.get("type") {
+        Some(t) => json!({ "type": t }),
+        None => json!({}),
+    }
+}
+
+/// Enums longer than this are described, not enumerated, in an inputSchema: a 42-value enum
+/// costs about 400 tokens of context in every tools/list, and HighLevel rejects a wrong value
+/// with a 422 whose message the model sees anyway.
+const MAX_ENUM_IN_SCHEMA: usize = 12;
+
+/// Makes an argument's schema lean for the model's context: descriptions are kept on the
+/// argument itself but dropped from nested properties (their names and types carry the meaning;
+/// nested descriptions were a third of the curated tools' tokens), and long enums become a short
+/// description with a few examples. Types, `required` and short enums stay, so argument checks
+/// are unchanged in strength except for the long enums.
+fn lean_arg_schema(schema: &mut Value, depth: usize) {
+    let Value::Object(o) = schema else { return };
+    if depth > 0 {
+        o.remove("description");
+    }
+    let long_enum = o
+        .get("enum")
+        .and_then(Value::as_array)
+        .filter(|e| e.len() > MAX_ENUM_IN_SCHEMA)
+        .cloned();
+    if let Some(values) = long_enum {
+        o.remove("enum");
+        if depth == 0 {
+            let examples: Vec<String> = values
+                .iter()
+                .take(3)
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect();
+            let note = format!(
+                "One of {} values, e.g. {}.",
+                values.len(),
+                examples.join(", ")
+            );
+            let d = match o.get("description").and_then(Value::as_str) {
+                Some(d) if !d.is_empty() => format!("{d} {note}"),
+                _ => note,
+            };
+            o.insert("description".into(), Value::String(d));
+        }
+    }
+    if let Some(Value::Object(props)) = o.get_mut("properties") {
+        for v in props.values_mut() {
+            lean_arg_schema(v, depth + 1);
+        }
+    }
+    if let Some(items) = o.get_mut("items") {
+        // Array items describe the argument's elements: same depth rule as properties.
+        lean_arg_schema(items, depth + 1);
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(alts)) = o.get_mut(key) {
+            for v in alts {
+                lean_arg_schema(v, depth + 1);
+            }
+        }
+    }
 }
 
 /// Renames arguments whose names collide, deterministically: a later argument `x` in location
@@ -580,8 +659,7 @@ struct Meta {
     version: Option<String>,
 }
 
-const LOCATION_NOTE: &str =
-    "Optional: defaults to the location id from the `locationId` request header.";
+const LOCATION_NOTE: &str = "Optional: defaults to the `locationId` request header.";
 
 fn build_tool(op: Op, meta: Meta) -> ToolDef {
     let location_args: Vec<&str> = match &meta.location {
@@ -593,6 +671,7 @@ fn build_tool(op: Op, meta: Meta) -> ToolDef {
     let mut required = Vec::new();
     for a in op.args.iter().filter(|a| !a.hidden) {
         let mut s = a.schema.clone();
+        lean_arg_schema(&mut s, 0);
         let is_loc = location_args.contains(&a.name.as_str());
         if let Value::Object(o) = &mut s {
             if let Some(d) = &a.default {

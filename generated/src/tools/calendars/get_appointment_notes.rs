@@ -56,7 +56,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"hasMore":{"description":"true when another page exists (raise offset).","type":"boolean"},"notes":{"items":{"properties":{"body":{"description":"Note text.","type":"string"},"contactId":{"type":"string"},"createdBy":{"properties":{"id":{"type":"string"},"name":{"type":"string"}},"type":"object"},"dateAdded":{"description":"Creation time, ISO 8601 date-time, e.g. 2024-05-01T14:30:00.000Z.","type":"string"},"id":{"description":"Note id.","type":"string"},"userId":{"description":"Author's user id.","type":"string"}},"type":"object"},"type":"array"}},"type":"object"}"#,
+            r#"{"properties":{"hasMore":{"type":"boolean"},"notes":{"type":"array"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,

@@ -47,7 +47,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"tags":{"items":{"type":"string"},"type":"array"}},"type":"object"}"#,
+            r#"{"properties":{"tags":{"type":"array"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,

@@ -40,7 +40,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"tasks":{"items":{"properties":{"assignedTo":{"description":"User id the task is assigned to.","type":"string"},"body":{"description":"Task details.","type":"string"},"completed":{"description":"Whether the task is done.","type":"boolean"},"contactId":{"type":"string"},"dueDate":{"description":"Due time, ISO 8601 date-time, e.g. 2024-05-01T14:30:00.000Z.","type":"string"},"id":{"description":"Task id.","type":"string"},"title":{"type":"string"}},"type":"object"},"type":"array"}},"type":"object"}"#,
+            r#"{"properties":{"tasks":{"type":"array"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,

@@ -45,11 +45,11 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Sub-account (location) id; the server fills it when left out. Optional: defaults to the location id from the `locationId` request header.","type":"string"},"model":{"description":"Which object's fields to return: contact, opportunity or all (default: contact).","enum":["contact","opportunity","all"],"type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Sub-account (location) id. Optional: defaults to the `locationId` request header.","type":"string"},"model":{"description":"Which object's fields to return: contact, opportunity or all (default: contact).","enum":["contact","opportunity","all"],"type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"customFields":{"items":{"properties":{"dataType":{"description":"Field type, e.g. TEXT, LARGE_TEXT, NUMERICAL, MONETORY, SINGLE_OPTIONS, MULTIPLE_OPTIONS, CHECKBOX, DATE, FILE_UPLOAD.","type":"string"},"fieldKey":{"description":"Merge key, e.g. contact.pincode.","type":"string"},"id":{"description":"Custom field id (use it in customFields of contact or opportunity writes).","type":"string"},"isAllowedCustomOption":{"type":"boolean"},"locationId":{"type":"string"},"model":{"description":"Object the field belongs to.","enum":["contact","opportunity"],"type":"string"},"name":{"type":"string"},"picklistOptions":{"description":"Allowed values for option fields.","items":{"type":"string"},"type":"array"},"placeholder":{"type":"string"},"position":{"type":"number"}},"type":"object"},"type":"array"}},"type":"object"}"#,
+            r#"{"properties":{"customFields":{"type":"array"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,

@@ -38,11 +38,11 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Sub-account (location) id; the server fills it when left out. Optional: defaults to the location id from the `locationId` request header.","type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Sub-account (location) id. Optional: defaults to the `locationId` request header.","type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"pipelines":{"items":{"properties":{"id":{"description":"Pipeline id.","type":"string"},"locationId":{"type":"string"},"name":{"type":"string"},"stages":{"items":{"description":"A stage of a pipeline.","properties":{"id":{"description":"Stage id (pipelineStageId of opportunities).","type":"string"},"name":{"description":"Stage name.","type":"string"},"position":{"description":"Order of the stage in the pipeline, from 0.","type":"number"}},"type":"object"},"type":"array"}},"type":"object"},"type":"array"}},"type":"object"}"#,
+            r#"{"properties":{"pipelines":{"type":"array"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,
