@@ -41,6 +41,9 @@ struct Doc {
     op_words: BTreeSet<String>,
     /// Canonical terms of the tool name only (the verb and object of the operation).
     name_terms: BTreeSet<String>,
+    /// Canonical terms of the operation id alone.
+    op_terms: BTreeSet<String>,
+    read_only: bool,
     deprecated: bool,
 }
 
@@ -72,11 +75,14 @@ impl SearchIndex {
             let len = tf.values().sum();
             let op_words = words(&tool.operation_id).collect();
             let name_terms = terms(&tool.operation_id).chain(terms(&tool.app)).collect();
+            let op_terms = terms(&tool.operation_id).collect();
             docs.push(Doc {
                 tf,
                 len,
                 op_words,
                 name_terms,
+                op_terms,
+                read_only: tool.annotations.read_only,
                 deprecated: tool.deprecated,
             });
         }
@@ -112,6 +118,9 @@ impl SearchIndex {
             return Vec::new();
         }
         let n = self.docs.len() as f64;
+        // A query without an action word ("custom fields of a location") most likely wants to
+        // read; one with a write verb should not be pulled towards reads.
+        let has_verb = q_terms.iter().any(|t| VERBS.contains(&t.as_str()));
         let mut hits: Vec<Hit> = self
             .docs
             .iter()
@@ -134,6 +143,13 @@ impl SearchIndex {
                 }
                 // Tools whose name covers more of the query's words are what the user meant.
                 score *= 1.0 + 0.25 * matched_name as f64;
+                // ...and whose name says little else: `create-invoice` over
+                // `create-invoice-from-estimate` for "create an invoice".
+                let extra = doc.op_terms.difference(&q_terms).count();
+                score /= 1.0 + 0.12 * extra as f64;
+                if !has_verb && doc.read_only {
+                    score *= 1.1;
+                }
                 // Exact word forms in the operation id: "contact" prefers get-contact over get-contacts.
                 let exact = q_words.intersection(&doc.op_words).count();
                 score += 0.3 * exact as f64;
@@ -188,11 +204,16 @@ fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
         })
 }
 
+/// Canonical action terms (after synonym folding).
+const VERBS: &[&str] = &["get", "search", "creat", "delet", "updat", "send"];
+
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "the", "by", "for", "of", "to", "in", "on", "with", "from", "my", "me", "i", "is",
-    "are", "and", "or", "what", "which", "how", "please", "this", "that", "it", "its", "their",
-    "our", "we", "you", "your", "be", "can", "do", "does", "using", "via", "into", "at", "as",
-    "there", "any", "some", "who", "when", "where", "up",
+    // "by id" says "one object", which the singular form already says; as a term, "id" would
+    // pull in every operation with an id in its name (`get-contacts-by-businessId`).
+    "id", "ids", "s", "t", "a", "an", "the", "by", "for", "of", "to", "in", "on", "with", "from",
+    "my", "me", "i", "is", "are", "and", "or", "what", "which", "how", "please", "this", "that",
+    "it", "its", "their", "our", "we", "you", "your", "be", "can", "do", "does", "using", "via",
+    "into", "at", "as", "there", "any", "some", "who", "when", "where", "up",
 ];
 
 /// A light suffix stripper: plurals, -ing, -ed and a final -e, applied the same way to documents
@@ -229,8 +250,14 @@ fn synonyms(stem: &str) -> Option<&'static [&'static str]> {
         "get" | "fetch" | "retriev" | "read" | "show" | "view" | "display" | "obtain" | "load"
         | "see" | "detail" | "info" | "look" => &["get"],
         "search" | "find" | "query" | "lookup" | "filter" | "match" => &["search"],
-        "list" | "all" | "every" | "enumerat" | "brows" => &["list"],
-        "creat" | "new" | "make" | "regist" | "insert" => &["creat"],
+        // HighLevel names its list operations `get-<plural>` (`get-calendars`, `getFunnels`).
+        "list" | "all" | "every" | "enumerat" | "brows" => &["get"],
+        "creat" | "new" | "make" | "regist" | "insert" | "add" => &["creat"],
+        // Booking and rescheduling are appointment writes.
+        "schedul" => &["creat", "appointment"],
+        "reschedul" => &["updat", "appointment"],
+        // An opportunity's outcome is its status.
+        "won" | "win" | "lost" | "los" | "abandon" => &["status"],
         "delet" | "remov" | "drop" | "eras" | "destroy" | "detach" | "purg" | "unassign" => {
             &["delet"]
         }
@@ -241,7 +268,8 @@ fn synonyms(stem: &str) -> Option<&'static [&'static str]> {
             &["contact"]
         }
         "opportunity" | "deal" | "sale" => &["opportunity"],
-        "appointment" | "meeting" | "meet" | "booking" | "book" => &["appointment", "event"],
+        "appointment" | "meeting" | "meet" => &["appointment", "event"],
+        "booking" | "book" => &["creat", "appointment", "event"],
         "event" => &["event"],
         "note" | "comment" | "memo" => &["note"],
         "task" | "todo" | "reminder" => &["task"],
@@ -255,8 +283,9 @@ fn synonyms(stem: &str) -> Option<&'static [&'static str]> {
         "tag" | "label" => &["tag"],
         "invoic" | "bill" => &["invoic"],
         "email" | "mail" => &["email"],
-        "call" | "phon" | "dial" => &["call"],
-        "stag" | "pipelin" | "funnel" => &["pipelin"],
+        "call" | "dial" => &["call"],
+        // Funnels are a separate HighLevel app (websites), not sales pipelines.
+        "stag" | "pipelin" => &["pipelin"],
         _ => return None,
     })
 }

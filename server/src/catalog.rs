@@ -78,6 +78,11 @@ impl Catalog {
         self.by_name.get(name).map(|&i| &self.entries[i])
     }
 
+    /// Every tool, in catalog order.
+    pub fn entries(&self) -> &[Arc<Entry>] {
+        &self.entries
+    }
+
     /// Every listing entry, in catalog order.
     pub fn listing(&self) -> &[Tool] {
         &self.listing

@@ -95,6 +95,55 @@ pub struct CommonArgs {
     /// any (or no) bearer is accepted and the default location is the emulator's demo location.
     #[arg(long, env = "HIGHLEVEL_MCP_SANDBOX")]
     pub sandbox: bool,
+
+    /// Which tools are served and how.
+    #[command(flatten)]
+    pub tools: ToolArgs,
+}
+
+/// Which tools are served, and how they are listed and answered.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Tools")]
+pub struct ToolArgs {
+    /// Serve every operation of a folder of HighLevel's official OpenAPI files (the `apps/`
+    /// folder of HighLevel's highlevel-api-docs repository, CC0), lowered at start-up; the
+    /// curated tools replace their official twins. Without it only the curated tools are served.
+    #[arg(long, env = "HIGHLEVEL_MCP_OPENAPI", value_name = "DIR")]
+    pub openapi: Option<PathBuf>,
+
+    /// Only the tools of these apps, comma-separated (`contacts,calendars`); an app is the part
+    /// of a tool name before `_`.
+    #[arg(long, env = "HIGHLEVEL_MCP_TOOLSETS", value_name = "APPS")]
+    pub toolsets: Option<String>,
+
+    /// Only these tools, comma-separated (`contacts_get-contact,calendars_get-calendars`).
+    #[arg(long, env = "HIGHLEVEL_MCP_TOOLS", value_name = "NAMES")]
+    pub tools: Option<String>,
+
+    /// Serve only read-only tools, whatever --toolsets or --tools say.
+    #[arg(long, env = "HIGHLEVEL_MCP_READ_ONLY")]
+    pub read_only: bool,
+
+    /// Also serve tools that need an agency-level token (hidden by default).
+    #[arg(long, env = "HIGHLEVEL_MCP_AGENCY")]
+    pub agency: bool,
+
+    /// List only three meta-tools (search_tools, describe_tool, call_tool) instead of every
+    /// tool schema; every selected tool stays callable through call_tool. Keeps the model's
+    /// context small when hundreds of tools are served.
+    #[arg(long, env = "HIGHLEVEL_MCP_DISCOVERY")]
+    pub discovery: bool,
+
+    /// Longest tool result text, in characters; longer results are cut and end with a
+    /// `…[truncated: N of M chars; ...]` marker (and carry no structuredContent).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_MAX_RESULT_CHARS",
+        default_value_t = 100_000,
+        value_name = "CHARS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_result_chars: u64,
 }
 
 /// `serve` flags.

@@ -13,15 +13,21 @@ use std::time::Instant;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
 use runtime::CallContext;
+use serde_json::Value;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Entry};
+use crate::compact;
 use crate::credentials::{Credentials, Secret, bearer};
+use crate::discovery::{self, Discovery};
 use crate::upstream::Upstream;
+
+/// Default of `--max-result-chars`.
+pub const DEFAULT_MAX_RESULT_CHARS: usize = 100_000;
 
 /// Everything a call needs, shared by every session and transport.
 #[derive(Debug)]
@@ -34,6 +40,10 @@ pub struct App {
     pub credentials: Credentials,
     /// Location id used when neither the argument nor the `locationId` header gives one.
     pub default_location_id: Option<String>,
+    /// Discovery mode (`--discovery`): list meta-tools only; `None` lists every tool.
+    pub discovery: Option<Discovery>,
+    /// Longest text result in characters; longer ones are cut with a marker.
+    pub max_result_chars: usize,
 }
 
 impl App {
@@ -50,7 +60,21 @@ impl App {
             upstream: Upstream::new(upstream)?,
             credentials,
             default_location_id,
+            discovery: None,
+            max_result_chars: DEFAULT_MAX_RESULT_CHARS,
         })
+    }
+
+    /// Switches on discovery mode (indexes the catalog for `search_tools`).
+    pub fn with_discovery(mut self) -> Self {
+        self.discovery = Some(Discovery::new(&self.catalog));
+        self
+    }
+
+    /// Sets the result cap (at least 1 character).
+    pub fn with_max_result_chars(mut self, max: usize) -> Self {
+        self.max_result_chars = max.max(1);
+        self
     }
 }
 
@@ -84,11 +108,16 @@ impl ServerHandler for HighLevelMcp {
                 Implementation::new("highlevel-mcp", env!("CARGO_PKG_VERSION"))
                     .with_title("HighLevel CRM"),
             )
-            .with_instructions(
+            .with_instructions(if self.app.discovery.is_some() {
+                "Tools for the HighLevel CRM API v2, found on demand: search_tools finds a tool for \
+                 a task, describe_tool shows its inputSchema, call_tool calls it. Tools scoped to a \
+                 sub-account take a locationId argument; when it is left out the server uses the \
+                 locationId HTTP header or its configured default."
+            } else {
                 "Tools for the HighLevel CRM API v2, one per operation, named <app>_<operationId>. \
                  Tools scoped to a sub-account take a locationId argument; when it is left out the \
-                 server uses the locationId HTTP header or its configured default.",
-            )
+                 server uses the locationId HTTP header or its configured default."
+            })
     }
 
     async fn list_tools(
@@ -96,12 +125,17 @@ impl ServerHandler for HighLevelMcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(
-            self.app.catalog.listing().to_vec(),
-        ))
+        let tools = match &self.app.discovery {
+            Some(d) => d.listing().to_vec(),
+            None => self.app.catalog.listing().to_vec(),
+        };
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
+        if let Some(t) = self.app.discovery.as_ref().and_then(|d| d.get(name)) {
+            return Some(t.clone());
+        }
         self.app.catalog.get(name).map(|e| e.listing.clone())
     }
 
@@ -110,20 +144,65 @@ impl ServerHandler for HighLevelMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let parts = context.extensions.get::<http::request::Parts>();
+        let args = request.arguments.unwrap_or_default();
+        if let Some(d) = &self.app.discovery {
+            match request.name.as_ref() {
+                discovery::SEARCH => return Ok(self.search_tools(d, &args).into()),
+                discovery::DESCRIBE => return Ok(self.describe_tool(d, &args).into()),
+                discovery::CALL => return Ok(self.call_by_name(d, &args, parts).await.into()),
+                _ => {}
+            }
+        }
         let Some(entry) = self.app.catalog.get(&request.name) else {
             return Err(McpError::invalid_params(
                 format!(
-                    "unknown tool `{}`: call tools/list for the {} tools this server has",
+                    "unknown tool `{}`: call tools/list for the tools this server has",
                     request.name,
-                    self.app.catalog.len()
                 ),
                 None,
             ));
         };
+        let result = self.execute(entry, args, parts).await;
+        Ok(CallToolResponse::from(cap_result(
+            result,
+            self.app.max_result_chars,
+            "the server caps results at --max-result-chars; narrow the query or lower its limit",
+        )))
+    }
+}
+
+fn error_result(text: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(text.into())])
+}
+
+/// Cuts an over-long text result (see [`compact`]); a cut result drops `structuredContent`.
+fn cap_result(mut result: CallToolResult, max_chars: usize, hint: &str) -> CallToolResult {
+    let mut cut = false;
+    for c in result.content.iter_mut() {
+        if let Some(t) = c.as_text()
+            && let Some(short) = compact::cap(&t.text, max_chars, hint)
+        {
+            *c = ContentBlock::text(short);
+            cut = true;
+        }
+    }
+    if cut {
+        result.structured_content = None;
+    }
+    result
+}
+
+impl HighLevelMcp {
+    /// Runs one catalog tool: credential, location, argument checks, upstream call, log line.
+    async fn execute(
+        &self,
+        entry: &Entry,
+        args: JsonObject,
+        parts: Option<&http::request::Parts>,
+    ) -> CallToolResult {
         let started = Instant::now();
         let tool = &entry.compiled.def;
-        let parts = context.extensions.get::<http::request::Parts>();
-
         let token = match &self.app.credentials {
             Credentials::ServerHeld { token, .. } => token.clone(),
             Credentials::Forward => {
@@ -137,18 +216,15 @@ impl ServerHandler for HighLevelMcp {
                 match found {
                     Some(t) => t,
                     None => {
-                        return Ok(CallToolResponse::from(CallToolResult::error(vec![
-                            ContentBlock::text(
-                                "no HighLevel token for this call: send `Authorization: Bearer <Private Integration Token>` with the request, or start the server with HIGHLEVEL_TOKEN / --token-file",
-                            ),
-                        ])));
+                        return error_result(
+                            "no HighLevel token for this call: send `Authorization: Bearer <Private Integration Token>` with the request, or start the server with HIGHLEVEL_TOKEN / --token-file",
+                        );
                     }
                 }
             }
         };
 
         let location = header_location(parts).or(self.app.default_location_id.as_deref());
-        let args = request.arguments.unwrap_or_default();
         let prepared = entry.compiled.prepare(
             &args,
             CallContext {
@@ -164,9 +240,7 @@ impl ServerHandler for HighLevelMcp {
                     duration_ms = started.elapsed().as_millis() as u64,
                     "tool call refused"
                 );
-                return Ok(CallToolResponse::from(CallToolResult::error(vec![
-                    ContentBlock::text(e.to_string()),
-                ])));
+                return error_result(e.to_string());
             }
         };
         let (result, stats) = self.app.upstream.call(tool, &req, &token).await;
@@ -179,6 +253,147 @@ impl ServerHandler for HighLevelMcp {
             duration_ms = started.elapsed().as_millis() as u64,
             "tool call"
         );
-        Ok(CallToolResponse::from(result))
+        result
+    }
+
+    fn search_tools(&self, d: &Discovery, args: &JsonObject) -> CallToolResult {
+        let Some(query) = args.get("query").and_then(Value::as_str) else {
+            return error_result(
+                "search_tools needs `query`: what you want to do in plain words, e.g. {\"query\": \"get contact by id\"}",
+            );
+        };
+        let limit = match args.get("limit") {
+            None | Some(Value::Null) => discovery::DEFAULT_LIMIT,
+            Some(v) => match v.as_u64() {
+                Some(n) if (1..=discovery::MAX_LIMIT as u64).contains(&n) => n as usize,
+                _ => {
+                    return error_result(format!(
+                        "`limit` must be an integer from 1 to {}; got {v}",
+                        discovery::MAX_LIMIT
+                    ));
+                }
+            },
+        };
+        let answer = d.search(&self.app.catalog, query, limit);
+        if answer["tools"].as_array().is_some_and(Vec::is_empty) {
+            return CallToolResult::success(vec![ContentBlock::text(format!(
+                "no tool matches {query:?}; try other words (e.g. the object: contact, appointment, invoice, opportunity)"
+            ))]);
+        }
+        CallToolResult::success(vec![ContentBlock::text(answer.to_string())])
+    }
+
+    fn unknown_tool(&self, d: &Discovery, name: &str) -> CallToolResult {
+        let near = d.closest(&self.app.catalog, name);
+        let near = if near.is_empty() {
+            "use search_tools to find one".to_owned()
+        } else {
+            format!(
+                "closest: {}",
+                near.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        error_result(format!(
+            "unknown tool `{name}` (or not in this server's selection); {near}"
+        ))
+    }
+
+    fn describe_tool(&self, d: &Discovery, args: &JsonObject) -> CallToolResult {
+        let Some(name) = args.get("name").and_then(Value::as_str) else {
+            return error_result(
+                "describe_tool needs `name`: a tool name from search_tools, e.g. {\"name\": \"contacts_get-contact\"}",
+            );
+        };
+        match self.app.catalog.get(name) {
+            Some(e) => CallToolResult::success(vec![ContentBlock::text(
+                codegen::tool_json(&e.compiled.def).to_string(),
+            )]),
+            None => self.unknown_tool(d, name),
+        }
+    }
+
+    async fn call_by_name(
+        &self,
+        d: &Discovery,
+        args: &JsonObject,
+        parts: Option<&http::request::Parts>,
+    ) -> CallToolResult {
+        let Some(name) = args.get("name").and_then(Value::as_str) else {
+            return error_result(
+                "call_tool needs `name` (from search_tools) and `arguments` (an object matching the tool's inputSchema)",
+            );
+        };
+        let Some(entry) = self.app.catalog.get(name) else {
+            return self.unknown_tool(d, name);
+        };
+        let tool_args = match args.get("arguments") {
+            None | Some(Value::Null) => JsonObject::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(other) => {
+                return error_result(format!(
+                    "`arguments` must be an object of the tool's arguments (see describe_tool); got {other}"
+                ));
+            }
+        };
+        let fields = match args.get("fields") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) => match compact::parse_fields(a) {
+                Ok(f) if f.is_empty() => None,
+                Ok(f) => Some(f),
+                Err(e) => return error_result(e),
+            },
+            Some(other) => {
+                return error_result(format!(
+                    "`fields` must be a list of dot paths such as [\"contact.email\"]; got {other}"
+                ));
+            }
+        };
+        let max_chars = match args.get("max_chars") {
+            None | Some(Value::Null) => self.app.max_result_chars,
+            Some(v) => match v.as_u64() {
+                Some(n) if n >= 1 => (n as usize).min(self.app.max_result_chars),
+                _ => {
+                    return error_result(format!(
+                        "`max_chars` must be a positive integer; got {v}"
+                    ));
+                }
+            },
+        };
+        let mut result = self.execute(entry, tool_args, parts).await;
+        if result.is_error != Some(true) {
+            // call_tool declares no output schema: the JSON text is the result, and the text alone
+            // is what reaches the model once (no second copy as structuredContent).
+            let value = result.structured_content.take().or_else(|| {
+                result
+                    .content
+                    .first()
+                    .and_then(|c| c.as_text())
+                    .and_then(|t| serde_json::from_str::<Value>(&t.text).ok())
+            });
+            if let (Some(paths), Some(value)) = (&fields, value) {
+                let value = if entry.compiled.def.wrap_result {
+                    value.get("result").cloned().unwrap_or(value)
+                } else {
+                    value
+                };
+                let (selected, unmatched) = compact::select(&value, paths);
+                let mut text = selected.to_string();
+                if !unmatched.is_empty() {
+                    let keys = match &value {
+                        Value::Object(m) => m.keys().cloned().collect::<Vec<_>>().join(", "),
+                        _ => "none (the result is not an object)".to_owned(),
+                    };
+                    text.push_str(&format!(
+                        "\n(fields matched nothing: {}; top-level keys: {keys})",
+                        unmatched.join(", ")
+                    ));
+                }
+                result.content = vec![ContentBlock::text(text)];
+            }
+        }
+        cap_result(result, max_chars, "pass fields or a smaller limit")
     }
 }

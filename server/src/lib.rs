@@ -27,10 +27,13 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod compact;
 pub mod credentials;
+pub mod discovery;
 pub mod guard;
 pub mod handler;
 pub mod http;
+pub mod sources;
 pub mod stdio;
 pub mod upstream;
 
@@ -204,7 +207,15 @@ async fn build_app(
     api_key_file: Option<&std::path::Path>,
     http: bool,
 ) -> anyhow::Result<(App, Option<sandbox::Sandbox>)> {
-    let catalog = Catalog::generated().map_err(anyhow::Error::msg)?;
+    let tools = &common.tools;
+    let selection = ::catalog::Selection {
+        toolsets: ::catalog::Selection::parse_list(tools.toolsets.as_deref()),
+        tools: ::catalog::Selection::parse_list(tools.tools.as_deref()),
+        read_only: tools.read_only,
+        agency: tools.agency,
+    };
+    let defs = sources::load(tools.openapi.as_deref(), &selection).map_err(anyhow::Error::msg)?;
+    let catalog = Catalog::new(defs).map_err(anyhow::Error::msg)?;
     let api_key = match api_key_file {
         Some(p) => Some(Secret::from_file(p).map_err(anyhow::Error::msg)?),
         None => None,
@@ -233,12 +244,18 @@ async fn build_app(
         ),
     };
     let upstream = Upstream::new(upstream_config(common, base_url)).map_err(anyhow::Error::msg)?;
-    let app = App {
+    let mut app = App {
         catalog,
         upstream,
         credentials,
         default_location_id: location,
-    };
+        discovery: None,
+        max_result_chars: handler::DEFAULT_MAX_RESULT_CHARS,
+    }
+    .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX));
+    if tools.discovery {
+        app = app.with_discovery();
+    }
     Ok((app, sandbox))
 }
 

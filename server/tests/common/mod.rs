@@ -304,6 +304,8 @@ pub struct Setup {
     pub timeout: Duration,
     pub max_response_bytes: usize,
     pub tools: Vec<ToolDef>,
+    pub discovery: bool,
+    pub max_result_chars: usize,
 }
 
 impl Default for Setup {
@@ -325,6 +327,8 @@ impl Default for Setup {
             timeout: Duration::from_secs(5),
             max_response_bytes: 8 * 1024 * 1024,
             tools: test_tools(),
+            discovery: false,
+            max_result_chars: server::handler::DEFAULT_MAX_RESULT_CHARS,
         }
     }
 }
@@ -358,6 +362,13 @@ pub async fn start_server(setup: Setup, upstream_url: &str) -> HttpServer {
         .expect("upstream"),
         credentials: setup.credentials,
         default_location_id: setup.default_location,
+        discovery: None,
+        max_result_chars: setup.max_result_chars,
+    };
+    let app = if setup.discovery {
+        app.with_discovery()
+    } else {
+        app
     };
     server::http::serve(Arc::new(app), setup.http, CancellationToken::new())
         .await

@@ -1,0 +1,150 @@
+//! Discovery recall on HighLevel's real catalog: every query of `discovery-queries.tsv` is run
+//! against the 576 official tools (lowered from ../shared/highlevel-openapi/apps with codegen) and
+//! against the catalog as served with `--openapi` (curated tools replacing their official twins).
+//! Prints recall@1 and recall@5 and holds them above a floor, so a ranking change that helps one
+//! query and hurts many shows up here. Skips with a printed reason when ../shared is absent.
+
+use std::path::PathBuf;
+
+use catalog::SearchIndex;
+use runtime::ToolDef;
+
+fn official_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/highlevel-openapi/apps");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} is absent (HighLevel's official OpenAPI files; see server/README.md)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn official_tools(dir: &std::path::Path) -> Vec<ToolDef> {
+    let (tools, diags) = codegen::lower_official(dir, &codegen::Policy::every_operation());
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "lowering errors:\n{}", errors.join("\n"));
+    tools
+}
+
+/// (query, acceptable answers).
+fn queries() -> Vec<(String, Vec<String>)> {
+    let text = include_str!("discovery-queries.tsv");
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (q, expected) = line
+            .split_once('\t')
+            .unwrap_or_else(|| panic!("discovery-queries.tsv:{}: no tab", i + 1));
+        out.push((
+            q.to_owned(),
+            expected.split('|').map(|s| s.trim().to_owned()).collect(),
+        ));
+    }
+    out
+}
+
+struct Recall {
+    at1: f64,
+    at5: f64,
+    misses: Vec<String>,
+}
+
+fn recall(tools: &[ToolDef]) -> Recall {
+    let index = SearchIndex::new(tools);
+    let qs = queries();
+    let names: std::collections::BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    let (mut hit1, mut hit5) = (0usize, 0usize);
+    let mut misses = Vec::new();
+    for (q, expected) in &qs {
+        assert!(
+            expected.iter().any(|e| names.contains(e.as_str())),
+            "query `{q}` expects {expected:?}, none of which is in the catalog"
+        );
+        let hits: Vec<&str> = index
+            .search(q, 5)
+            .iter()
+            .map(|h| tools[h.index].name.as_ref())
+            .collect();
+        let rank = hits.iter().position(|n| expected.iter().any(|e| e == n));
+        match rank {
+            Some(0) => {
+                hit1 += 1;
+                hit5 += 1;
+            }
+            Some(_) => hit5 += 1,
+            None => {}
+        }
+        if rank != Some(0) {
+            misses.push(format!("  {q:?}: want {} got {hits:?}", expected.join("|")));
+        }
+    }
+    let n = qs.len() as f64;
+    Recall {
+        at1: hit1 as f64 / n,
+        at5: hit5 as f64 / n,
+        misses,
+    }
+}
+
+fn report(label: &str, r: &Recall) {
+    println!(
+        "{label}: recall@1 = {:.2}, recall@5 = {:.2} over {} queries",
+        r.at1,
+        r.at5,
+        queries().len()
+    );
+    println!("not first:\n{}", r.misses.join("\n"));
+}
+
+#[test]
+fn query_set_is_big_enough() {
+    assert!(
+        queries().len() >= 40,
+        "the issue asks for at least 40 queries"
+    );
+}
+
+#[test]
+fn recall_over_the_official_catalog() {
+    let Some(dir) = official_dir() else { return };
+    let tools = official_tools(&dir);
+    assert_eq!(tools.len(), 576, "the official files have 576 operations");
+    let index = SearchIndex::new(&tools);
+    let first = &tools[index.search("get contact by id", 1)[0].index];
+    assert_eq!(first.name, "contacts_get-contact");
+    let r = recall(&tools);
+    report("official 576", &r);
+    assert!(r.at5 >= 0.9, "recall@5 {:.2} < 0.9", r.at5);
+    assert!(r.at1 >= 0.7, "recall@1 {:.2} < 0.7", r.at1);
+}
+
+#[test]
+fn recall_over_the_served_catalog() {
+    let Some(dir) = official_dir() else { return };
+    // As `serve --openapi` builds it: curated tools replace the official tool of the same name.
+    let curated: Vec<ToolDef> = generated::tools().iter().map(|t| (*t).clone()).collect();
+    let tools: Vec<ToolDef> = official_tools(&dir)
+        .into_iter()
+        .map(|t| {
+            curated
+                .iter()
+                .find(|c| c.name == t.name)
+                .cloned()
+                .unwrap_or(t)
+        })
+        .collect();
+    let r = recall(&tools);
+    report("served (curated + official)", &r);
+    assert!(r.at5 >= 0.9, "recall@5 {:.2} < 0.9", r.at5);
+    assert!(r.at1 >= 0.7, "recall@1 {:.2} < 0.7", r.at1);
+}
