@@ -9,8 +9,11 @@
 //!   (median of N runs); run it with `cargo run --release -p xtask -- bench-codegen`.
 //! - `bench [ARGS...]`: builds the server and the benchmark driver in release mode and runs the
 //!   gateway benchmark (direct vs through the server, load test); see [`bench`] and BENCHMARKS.md.
+//! - `tokens [--official DIR]`: o200k token counts of tools/list, discovery answers and tool
+//!   results as a client receives them, as a markdown table; see [`tokens`].
 
 mod bench;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,6 +41,12 @@ enum Command {
         /// Runs per measurement (the median is reported).
         #[arg(long, default_value_t = 15)]
         runs: usize,
+        /// Folder of official files (default: <workspace>/../shared/highlevel-openapi/apps).
+        #[arg(long)]
+        official: Option<PathBuf>,
+    },
+    /// Count the tokens a model pays for tools/list, discovery and tool results (markdown table).
+    Tokens {
         /// Folder of official files (default: <workspace>/../shared/highlevel-openapi/apps).
         #[arg(long)]
         official: Option<PathBuf>,
@@ -94,6 +103,16 @@ fn main() -> ExitCode {
             bench(&root, &official, runs.max(1))
         }
         Command::Bench { args } => bench::run(&root, &args),
+        Command::Tokens { official } => match tokens::run(&root, official) {
+            Ok(table) => {
+                println!("{table}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
