@@ -35,7 +35,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-appointment-notes"),
     title: ::std::borrow::Cow::Borrowed("List appointment notes"),
     description: ::std::borrow::Cow::Borrowed(
-        "List the notes written on one appointment, up to 20 per call. Needs the appointment (event) id from calendars_get-calendar-events. Page with offset while hasMore is true.",
+        "List the notes on one appointment (event id from calendars_get-calendar-events), up to 20 per call; page with offset while hasMore is true.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -52,7 +52,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::None,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"appointmentId":{"description":"Appointment (event) id, from calendars_get-calendar-events.","type":"string"},"limit":{"default":20,"description":"Page size, 1 to 20.","maximum":20,"type":"number"},"offset":{"default":0,"description":"Number of notes to skip (0 for the first page).","minimum":0,"type":"number"}},"required":["appointmentId"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"appointmentId":{"type":"string"},"limit":{"default":20,"description":"1 to 20.","maximum":20,"type":"number"},"offset":{"default":0,"minimum":0,"type":"number"}},"required":["appointmentId"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

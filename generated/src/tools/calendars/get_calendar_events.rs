@@ -56,7 +56,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-calendar-events"),
     title: ::std::borrow::Cow::Borrowed("List calendar events"),
     description: ::std::borrow::Cow::Borrowed(
-        "List appointments between startTime and endTime (Unix milliseconds) for exactly one of a calendar, a user or a calendar group: pass calendarId, userId or groupId. Returns each event's id, title, contact, status and start/end times. Use the event id with calendars_get-appointment-notes.",
+        "List appointments between startTime and endTime for exactly one of calendarId, userId or groupId. Returns event ids (for calendars_get-appointment-notes), titles, contacts, statuses and times.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -73,7 +73,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"calendarId":{"description":"Only events of this calendar id (one of calendarId, userId, groupId is required).","type":"string"},"endTime":{"description":"Window end as Unix time in milliseconds, e.g. 1715126399999.","type":"string"},"groupId":{"description":"Only events of calendars in this group id (one of calendarId, userId, groupId is required).","type":"string"},"locationId":{"description":"Sub-account (location) id. Optional: defaults to the `locationId` request header.","type":"string"},"startTime":{"description":"Window start as Unix time in milliseconds, e.g. 1714521600000.","type":"string"},"userId":{"description":"Only events owned by this user id (one of calendarId, userId, groupId is required).","type":"string"}},"required":["endTime","startTime"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"calendarId":{"type":"string"},"endTime":{"description":"Unix ms, e.g. 1715126399999.","type":"string"},"groupId":{"type":"string"},"locationId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"},"startTime":{"description":"Unix ms, e.g. 1714521600000.","type":"string"},"userId":{"type":"string"}},"required":["endTime","startTime"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

@@ -26,7 +26,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("add-tags"),
     title: ::std::borrow::Cow::Borrowed("Add tags to contact"),
     description: ::std::borrow::Cow::Borrowed(
-        "Add one or more tags to a contact, keeping its existing tags. Needs the contact id (from contacts_get-contacts or contacts_get-contact).",
+        "Add tags to a contact, keeping its existing tags. Get the contact id from contacts_get-contacts.",
     ),
     annotations: runtime::Annotations {
         read_only: false,
@@ -43,7 +43,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::None,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"contactId":{"description":"Contact id, e.g. from contacts_get-contacts or conversations_search-conversation.","type":"string"},"tags":{"description":"Tag names, e.g. [\"vip\", \"newsletter\"].","items":{"type":"string"},"type":"array"}},"required":["contactId","tags"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"contactId":{"type":"string"},"tags":{"items":{"type":"string"},"type":"array"}},"required":["contactId","tags"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

@@ -19,7 +19,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-all-tasks"),
     title: ::std::borrow::Cow::Borrowed("List contact tasks"),
     description: ::std::borrow::Cow::Borrowed(
-        "List all tasks attached to one contact (title, details, due date, assignee, done or not). Needs the contact id from contacts_get-contacts or contacts_get-contact.",
+        "List a contact's tasks (title, details, due date, assignee, completed). Get the contact id from contacts_get-contacts.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -36,7 +36,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::None,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"contactId":{"description":"Contact id, e.g. from contacts_get-contacts or conversations_search-conversation.","type":"string"}},"required":["contactId"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"contactId":{"type":"string"}},"required":["contactId"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

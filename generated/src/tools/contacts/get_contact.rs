@@ -19,7 +19,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-contact"),
     title: ::std::borrow::Cow::Borrowed("Get contact"),
     description: ::std::borrow::Cow::Borrowed(
-        "Fetch one contact by id: name, email, phone, address, tags, custom field values, owner, DND settings and timestamps. Use contacts_get-contacts (or conversations_search-conversation) first when you only know a name, email or phone.",
+        "Fetch one contact by id: name, email, phone, address, tags, custom fields, owner and DND. Find the id with contacts_get-contacts when you only know a name, email or phone.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -36,7 +36,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::None,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"contactId":{"description":"Contact id, e.g. from contacts_get-contacts or conversations_search-conversation.","type":"string"}},"required":["contactId"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"contactId":{"type":"string"}},"required":["contactId"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

@@ -47,7 +47,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-contacts"),
     title: ::std::borrow::Cow::Borrowed("List or search contacts"),
     description: ::std::borrow::Cow::Borrowed(
-        "List the location's contacts or find them by free text (name, email, phone, company), a page at a time. Returns ids for the other contact tools. For the next page pass the last contact's id as startAfterId and its dateAdded (Unix ms) as startAfter.",
+        "List the location's contacts or search them by free text, a page at a time. Returns the contact ids the other contact tools need.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -64,7 +64,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"limit":{"default":20,"description":"Page size (at most 100).","type":"number"},"locationId":{"description":"Sub-account (location) id. Optional: defaults to the `locationId` request header.","type":"string"},"query":{"description":"Free-text search over name, email, phone and company.","type":"string"},"startAfter":{"description":"Pagination cursor: the dateAdded of the last contact on the previous page, in Unix milliseconds.","type":"number"},"startAfterId":{"description":"Pagination cursor: the id of the last contact on the previous page.","type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"limit":{"default":20,"description":"Max 100.","type":"number"},"locationId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"},"query":{"description":"Matches name, email, phone or company.","type":"string"},"startAfter":{"description":"Cursor: the previous page's last contact dateAdded, Unix ms.","type":"number"},"startAfterId":{"description":"Cursor: the previous page's last contact id.","type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

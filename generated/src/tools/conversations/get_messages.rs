@@ -42,7 +42,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-messages"),
     title: ::std::borrow::Cow::Borrowed("Get conversation messages"),
     description: ::std::borrow::Cow::Borrowed(
-        "Read the messages of one conversation (SMS, email, calls, chat and activity entries), newest first. Needs a conversationId from conversations_search-conversation. For older messages pass the returned lastMessageId back while nextPage is true.",
+        "Read one conversation's messages (SMS, email, calls, chat, activity), newest first. Needs a conversationId from conversations_search-conversation; page with lastMessageId while nextPage is true.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -59,7 +59,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::None,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"conversationId":{"description":"Conversation id, from conversations_search-conversation.","type":"string"},"lastMessageId":{"description":"Pagination cursor: lastMessageId from the previous page.","type":"string"},"limit":{"default":20,"description":"Page size (default 20, at most 100).","type":"number"},"type":{"description":"Only messages of these types; several may be given comma-separated, e.g. TYPE_SMS,TYPE_EMAIL. One of 19 values, e.g. TYPE_CALL, TYPE_SMS, TYPE_RCS.","type":"string"}},"required":["conversationId"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"conversationId":{"type":"string"},"lastMessageId":{"description":"Cursor: the previous page's lastMessageId.","type":"string"},"limit":{"default":20,"description":"Max 100.","type":"number"},"type":{"description":"Comma-separate several, e.g. TYPE_SMS,TYPE_EMAIL. One of 19 values, e.g. TYPE_CALL, TYPE_SMS, TYPE_RCS.","type":"string"}},"required":["conversationId"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

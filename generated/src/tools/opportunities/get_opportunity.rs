@@ -21,7 +21,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-opportunity"),
     title: ::std::borrow::Cow::Borrowed("Get opportunity"),
     description: ::std::borrow::Cow::Borrowed(
-        "Fetch one opportunity (deal) by id: name, value, status, pipeline, stage, owner, contact and custom fields. Get the id from opportunities_search-opportunity.",
+        "Fetch one opportunity (deal) by id from opportunities_search-opportunity: name, value, status, pipeline, stage, owner, contact and custom fields.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -38,7 +38,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::None,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"id":{"description":"Opportunity id, from opportunities_search-opportunity.","type":"string"}},"required":["id"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"id":{"type":"string"}},"required":["id"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

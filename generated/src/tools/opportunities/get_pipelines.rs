@@ -21,7 +21,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-pipelines"),
     title: ::std::borrow::Cow::Borrowed("List pipelines"),
     description: ::std::borrow::Cow::Borrowed(
-        "List the location's sales pipelines and their stages with ids and names. Call it to turn pipeline or stage names into the ids needed by opportunities_search-opportunity and opportunities_update-opportunity.",
+        "List the location's pipelines and their stages with ids and names; use it to turn names into the ids opportunities_search-opportunity and opportunities_update-opportunity need.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -38,7 +38,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Sub-account (location) id. Optional: defaults to the `locationId` request header.","type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

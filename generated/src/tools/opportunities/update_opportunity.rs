@@ -68,7 +68,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("update-opportunity"),
     title: ::std::borrow::Cow::Borrowed("Update opportunity"),
     description: ::std::borrow::Cow::Borrowed(
-        "Change an opportunity by id: move it to another stage or pipeline, mark it won, lost or abandoned, or change its name, value, owner or custom fields. Fields you leave out stay unchanged. Get ids from opportunities_search-opportunity and opportunities_get-pipelines.",
+        "Change an opportunity (id from opportunities_search-opportunity): move its stage or pipeline, mark it won, lost or abandoned, or set name, value, owner or custom fields. Omitted fields stay unchanged.",
     ),
     annotations: runtime::Annotations {
         read_only: false,
@@ -85,7 +85,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::None,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"assignedTo":{"description":"User id of the new owner.","type":"string"},"customFields":{"description":"Custom field values to set.","items":{"properties":{"field_value":{},"id":{"type":"string"},"key":{"type":"string"}},"type":"object"},"type":"array"},"id":{"description":"Opportunity id, from opportunities_search-opportunity.","type":"string"},"monetaryValue":{"description":"Deal value in the location's currency.","type":"number"},"name":{"description":"Opportunity name.","type":"string"},"pipelineId":{"description":"Pipeline id (from opportunities_get-pipelines); needed when moving to another pipeline.","type":"string"},"pipelineStageId":{"description":"Stage id to move it to (from opportunities_get-pipelines).","type":"string"},"status":{"description":"New status: open, won, lost or abandoned.","enum":["open","won","lost","abandoned","all"],"type":"string"}},"required":["id"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"assignedTo":{"description":"Owner's user id.","type":"string"},"customFields":{"description":"Field ids from locations_get-custom-fields (model opportunity).","items":{"properties":{"field_value":{},"id":{"type":"string"},"key":{"type":"string"}},"type":"object"},"type":"array"},"id":{"type":"string"},"monetaryValue":{"description":"In the location's currency.","type":"number"},"name":{"type":"string"},"pipelineId":{"description":"From opportunities_get-pipelines; needed to change pipeline.","type":"string"},"pipelineStageId":{"description":"From opportunities_get-pipelines.","type":"string"},"status":{"description":"open, won, lost or abandoned.","enum":["open","won","lost","abandoned","all"],"type":"string"}},"required":["id"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

@@ -35,7 +35,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-order-by-id"),
     title: ::std::borrow::Cow::Borrowed("Get order"),
     description: ::std::borrow::Cow::Borrowed(
-        "Fetch one order by id: total, currency, status, fulfilment, line items, buyer contact and where it came from. Order ids appear as entityId on order transactions from payments_list-transactions.",
+        "Fetch one order by id: total, currency, status, fulfilment, line items, buyer and source. Order ids are the entityId of order transactions from payments_list-transactions.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -52,7 +52,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::AltId,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"altId":{"description":"Sub-account (location) id. Optional: defaults to the `locationId` request header.","type":"string"},"locationId":{"description":"Sub-account (location) id; optional, altId carries it.","type":"string"},"orderId":{"description":"Order id, e.g. entityId of an order transaction from payments_list-transactions.","type":"string"}},"required":["orderId"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"altId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"},"locationId":{"description":"Not needed; altId carries it.","type":"string"},"orderId":{"type":"string"}},"required":["orderId"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
