@@ -154,11 +154,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Arc::new(app);
             let upstream = app.upstream.base_url().to_owned();
             let tools = app.catalog.len();
+            let discovery = app.discovery.is_some();
             let server = http::serve(app, config, shutdown).await?;
             tracing::info!(
                 url = %server.mcp_url(),
                 upstream = %upstream,
                 tools,
+                discovery,
                 credentials = mode,
                 "highlevel-mcp listening"
             );
@@ -174,6 +176,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(
                 upstream = %app.upstream.base_url(),
                 tools = app.catalog.len(),
+                discovery = app.discovery.is_some(),
                 "highlevel-mcp serving on stdio"
             );
             stdio::serve(Arc::new(app), shutdown).await?;
