@@ -1,9 +1,9 @@
 //! `cargo xtask tokens`: what the server costs a model's context, counted with a real tokenizer.
 //!
-//! The server runs in-process (`server::App` + `server::http::serve`) and an rmcp client fetches
-//! what a client receives; every figure is the o200k_base token count (tiktoken-rs, whose BPE
-//! tables are compiled into the crate, so no network) of that JSON, serialized compactly with the
-//! same serde types the server uses:
+//! The server runs in-process (`server::App` + `server::http::serve`) and is asked over HTTP
+//! exactly as a client asks; every figure is the o200k_base token count (tiktoken-rs, whose BPE
+//! tables are compiled into the crate, so no network) of the JSON-RPC `result` bytes the server
+//! sent, cut out of the response body unchanged:
 //!
 //! * `tools/list` results: the 21 curated tools, discovery mode, all 576 official tools;
 //! * one `search_tools` answer (and a `describe_tool` answer) for a typical query;
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rmcp::ServiceExt;
-use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig, ProtocolVersion, Tool};
+use rmcp::model::{CallToolResult, ClientConfig, ProtocolVersion, Tool};
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
@@ -41,6 +41,7 @@ pub const QUERY: &str = "get contact by id";
 struct Running {
     server: server::http::HttpServer,
     client: Client,
+    http: reqwest::Client,
 }
 
 async fn start(catalog: Catalog, discovery: bool, upstream: &str) -> Result<Running, String> {
@@ -72,38 +73,59 @@ async fn start(catalog: Catalog, discovery: bool, upstream: &str) -> Result<Runn
         .serve(StreamableHttpClientTransport::from_uri(server.mcp_url()))
         .await
         .map_err(|e| format!("MCP client cannot connect: {e}"))?;
-    Ok(Running { server, client })
+    Ok(Running {
+        server,
+        client,
+        http: reqwest::Client::new(),
+    })
 }
 
+/// What precedes the result in the server's JSON-RPC answer to request id 1.
+const RESULT_PREFIX: &str = r#"{"jsonrpc":"2.0","id":1,"result":"#;
+
 impl Running {
-    async fn list_json(&self) -> Result<(String, Vec<Tool>), String> {
-        let tools = self
-            .client
-            .list_all_tools()
+    /// The raw bytes of the `result` of one JSON-RPC request, as the server sent them.
+    async fn rpc(&self, method: &str, params: Value) -> Result<String, String> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let resp = self
+            .http
+            .post(self.server.mcp_url())
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(body.to_string())
+            .send()
             .await
-            .map_err(|e| format!("tools/list failed: {e}"))?;
-        let text = serde_json::to_string(&json!({ "tools": tools })).map_err(|e| e.to_string())?;
+            .map_err(|e| format!("{method}: {e}"))?;
+        let text = resp.text().await.map_err(|e| format!("{method}: {e}"))?;
+        text.strip_prefix(RESULT_PREFIX)
+            .and_then(|rest| rest.strip_suffix('}'))
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{method}: unexpected answer: {text:.300}"))
+    }
+
+    /// tools/list: the raw result bytes and the parsed tools.
+    async fn list_json(&self) -> Result<(String, Vec<Tool>), String> {
+        let text = self.rpc("tools/list", json!({})).await?;
+        let parsed: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let tools: Vec<Tool> =
+            serde_json::from_value(parsed["tools"].clone()).map_err(|e| e.to_string())?;
         Ok((text, tools))
     }
 
-    async fn call(&self, name: &str, args: Value) -> Result<CallToolResult, String> {
-        let Value::Object(map) = args else {
-            return Err("arguments must be an object".into());
-        };
-        self.client
-            .call_tool(CallToolRequestParams::new(name.to_owned()).with_arguments(map))
-            .await
-            .map_err(|e| format!("tools/call {name} failed: {e}"))
+    /// tools/call: the raw result bytes and the parsed result.
+    async fn call(&self, name: &str, args: Value) -> Result<(String, CallToolResult), String> {
+        let text = self
+            .rpc("tools/call", json!({"name": name, "arguments": args}))
+            .await?;
+        let parsed = serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+        Ok((text, parsed))
     }
 
     async fn stop(self) {
         let _ = self.client.cancel().await;
         let _ = self.server.shutdown().await;
     }
-}
-
-fn result_json(r: &CallToolResult) -> String {
-    serde_json::to_string(r).unwrap_or_default()
 }
 
 fn text_of(r: &CallToolResult) -> String {
@@ -263,19 +285,19 @@ async fn measure(official: &Path) -> Result<String, String> {
             Some(DISCOVERY_TARGET),
         );
         for limit in [5, 20] {
-            let r = disc
+            let (raw, _) = disc
                 .call("search_tools", json!({"query": QUERY, "limit": limit}))
                 .await?;
             rep.add(
                 format!("search_tools {QUERY:?}, limit {limit}, over {count} tools"),
-                &result_json(&r),
+                &raw,
                 Some(SEARCH_TARGET),
             );
         }
-        let r = disc
+        let (raw, _) = disc
             .call("describe_tool", json!({"name": "contacts_get-contact"}))
             .await?;
-        rep.add("describe_tool contacts_get-contact", &result_json(&r), None);
+        rep.add("describe_tool contacts_get-contact", &raw, None);
         disc.stop().await;
     } else {
         rep.notes.push(format!(
@@ -283,10 +305,10 @@ async fn measure(official: &Path) -> Result<String, String> {
             official.display()
         ));
         let disc = start(Catalog::generated()?, true, &upstream).await?;
-        let r = disc.call("search_tools", json!({"query": QUERY})).await?;
+        let (raw, _) = disc.call("search_tools", json!({"query": QUERY})).await?;
         rep.add(
             format!("search_tools {QUERY:?} over the curated tools"),
-            &result_json(&r),
+            &raw,
             Some(SEARCH_TARGET),
         );
         disc.stop().await;
@@ -314,7 +336,7 @@ async fn sandbox_results(rep: &mut Report, disc: &Running) -> Result<(), String>
         ),
     ];
     for (tool, args, fields) in samples {
-        let direct = disc.call(tool, args.clone()).await?;
+        let (direct_raw, direct) = disc.call(tool, args.clone()).await?;
         if direct.is_error == Some(true) {
             rep.notes.push(format!(
                 "{tool} failed against the sandbox: {}",
@@ -329,18 +351,18 @@ async fn sandbox_results(rep: &mut Report, disc: &Running) -> Result<(), String>
         rep.add(format!("{tool} result text, compact (served)"), &text, None);
         rep.add(
             format!("{tool} whole result, listed tool (text + structuredContent)"),
-            &result_json(&direct),
+            &direct_raw,
             None,
         );
-        let via = disc
+        let (via, _) = disc
             .call("call_tool", json!({"name": tool, "arguments": args}))
             .await?;
         rep.add(
             format!("{tool} whole result via call_tool (text only)"),
-            &result_json(&via),
+            &via,
             None,
         );
-        let sel = disc
+        let (sel, _) = disc
             .call(
                 "call_tool",
                 json!({"name": tool, "arguments": args, "fields": fields}),
@@ -348,20 +370,16 @@ async fn sandbox_results(rep: &mut Report, disc: &Running) -> Result<(), String>
             .await?;
         rep.add(
             format!("{tool} via call_tool, fields {}", fields.join(", ")),
-            &result_json(&sel),
+            &sel,
             None,
         );
-        let cap = disc
+        let (cap, _) = disc
             .call(
                 "call_tool",
                 json!({"name": tool, "arguments": args, "max_chars": 2000}),
             )
             .await?;
-        rep.add(
-            format!("{tool} via call_tool, max_chars 2000"),
-            &result_json(&cap),
-            None,
-        );
+        rep.add(format!("{tool} via call_tool, max_chars 2000"), &cap, None);
     }
     Ok(())
 }
@@ -370,18 +388,50 @@ async fn sandbox_results(rep: &mut Report, disc: &Running) -> Result<(), String>
 mod tests {
     use super::*;
 
-    /// The tools/list JSON measured here is the catalog's listing, byte for byte: what the client
-    /// parsed and re-serialized equals what the server built.
+    /// The tools/list bytes measured here are the server's answer: they equal the catalog's
+    /// listing serialized, and what rmcp's own client receives and re-serializes.
     #[test]
-    fn measured_tools_list_is_what_the_server_builds() {
+    fn measured_tools_list_is_what_the_server_sends() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let catalog = Catalog::generated().unwrap();
             let expected = serde_json::to_string(&json!({ "tools": catalog.listing() })).unwrap();
             let running = start(catalog, false, "http://127.0.0.1:9").await.unwrap();
-            let (text, tools) = running.list_json().await.unwrap();
+            let (raw, tools) = running.list_json().await.unwrap();
             assert_eq!(tools.len(), 21);
-            assert_eq!(text, expected);
+            assert_eq!(raw, expected);
+            let via_client = running.client.list_all_tools().await.unwrap();
+            assert_eq!(
+                serde_json::to_string(&json!({ "tools": via_client })).unwrap(),
+                raw
+            );
+            running.stop().await;
+        });
+    }
+
+    /// A tools/call answer is cut out unchanged and parses as the result rmcp's client gets.
+    #[test]
+    fn measured_call_result_is_what_the_client_gets() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let running = start(Catalog::generated().unwrap(), true, "http://127.0.0.1:9")
+                .await
+                .unwrap();
+            let args = json!({"query": QUERY});
+            let (raw, parsed) = running.call("search_tools", args.clone()).await.unwrap();
+            let Value::Object(map) = args else {
+                unreachable!()
+            };
+            let via_client = running
+                .client
+                .call_tool(
+                    rmcp::model::CallToolRequestParams::new("search_tools").with_arguments(map),
+                )
+                .await
+                .unwrap();
+            assert_eq!(parsed, via_client);
+            assert_eq!(serde_json::to_string(&via_client).unwrap(), raw);
+            assert!(raw.contains("contacts_get-contact"));
             running.stop().await;
         });
     }
