@@ -73,7 +73,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"calendarId":{"type":"string"},"endTime":{"description":"Unix ms, e.g. 1715126399999.","type":"string"},"groupId":{"type":"string"},"locationId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"},"startTime":{"description":"Unix ms, e.g. 1714521600000.","type":"string"},"userId":{"type":"string"}},"required":["endTime","startTime"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"calendarId":{"type":"string"},"endTime":{"description":"Unix ms.","type":"string"},"groupId":{"type":"string"},"locationId":{"description":"Optional: defaults to the `locationId` request header.","type":"string"},"startTime":{"description":"Unix ms.","type":"string"},"userId":{"type":"string"}},"required":["endTime","startTime"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

@@ -19,7 +19,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-contact"),
     title: ::std::borrow::Cow::Borrowed("Get contact"),
     description: ::std::borrow::Cow::Borrowed(
-        "Fetch one contact by id: name, email, phone, address, tags, custom fields, owner and DND. Find the id with contacts_get-contacts when you only know a name, email or phone.",
+        "Fetch one contact by id: name, email, phone, address, tags, custom fields, owner and DND. Find the id with contacts_get-contacts.",
     ),
     annotations: runtime::Annotations {
         read_only: true,

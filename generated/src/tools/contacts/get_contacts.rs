@@ -64,7 +64,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"limit":{"default":20,"description":"Max 100.","type":"number"},"locationId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"},"query":{"description":"Matches name, email, phone or company.","type":"string"},"startAfter":{"description":"Cursor: the previous page's last contact dateAdded, Unix ms.","type":"number"},"startAfterId":{"description":"Cursor: the previous page's last contact id.","type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"limit":{"default":20,"description":"Max 100.","type":"number"},"locationId":{"description":"Optional: defaults to the `locationId` request header.","type":"string"},"query":{"description":"Matches name, email, phone or company.","type":"string"},"startAfter":{"description":"Cursor: the previous page's last contact dateAdded, Unix ms.","type":"number"},"startAfterId":{"description":"Cursor: the previous page's last contact id.","type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

@@ -42,7 +42,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-messages"),
     title: ::std::borrow::Cow::Borrowed("Get conversation messages"),
     description: ::std::borrow::Cow::Borrowed(
-        "Read one conversation's messages (SMS, email, calls, chat, activity), newest first. Needs a conversationId from conversations_search-conversation; page with lastMessageId while nextPage is true.",
+        "Read one conversation's messages, newest first; the conversationId comes from conversations_search-conversation. Page with lastMessageId while nextPage is true.",
     ),
     annotations: runtime::Annotations {
         read_only: true,

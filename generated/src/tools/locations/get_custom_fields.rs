@@ -28,7 +28,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-custom-fields"),
     title: ::std::borrow::Cow::Borrowed("List custom fields"),
     description: ::std::borrow::Cow::Borrowed(
-        "List custom field definitions (id, name, key, data type, options) for model contact (default), opportunity or all. Call it before writing customFields and to read values returned by id.",
+        "List custom field definitions (id, key, data type, options) for model contact (default), opportunity or all. Call it before writing customFields.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -45,7 +45,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"},"model":{"description":"Default contact.","enum":["contact","opportunity","all"],"type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Optional: defaults to the `locationId` request header.","type":"string"},"model":{"description":"Default contact.","enum":["contact","opportunity","all"],"type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

@@ -19,7 +19,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("get-location"),
     title: ::std::borrow::Cow::Borrowed("Get sub-account"),
     description: ::std::borrow::Cow::Borrowed(
-        "Fetch the current sub-account (location): name, address, phone, email, website, time zone, social links and duplicate-contact settings. Check its time zone before working with dates.",
+        "Fetch the current sub-account (location): name, address, contact details, time zone, social links and duplicate-contact settings. Check its time zone before handling dates.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -36,7 +36,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Optional: defaults to the `locationId` request header.","type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

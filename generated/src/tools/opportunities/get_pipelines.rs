@@ -38,7 +38,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"locationId":{"description":"Optional: defaults to the `locationId` request header.","type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

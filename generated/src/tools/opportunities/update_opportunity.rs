@@ -68,7 +68,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("update-opportunity"),
     title: ::std::borrow::Cow::Borrowed("Update opportunity"),
     description: ::std::borrow::Cow::Borrowed(
-        "Change an opportunity (id from opportunities_search-opportunity): move its stage or pipeline, mark it won, lost or abandoned, or set name, value, owner or custom fields. Omitted fields stay unchanged.",
+        "Change an opportunity by id (from opportunities_search-opportunity): stage, pipeline, status, name, value, owner or custom fields. Omitted fields stay unchanged.",
     ),
     annotations: runtime::Annotations {
         read_only: false,

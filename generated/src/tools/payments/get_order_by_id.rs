@@ -52,7 +52,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::AltId,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"altId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"},"locationId":{"description":"Not needed; altId carries it.","type":"string"},"orderId":{"type":"string"}},"required":["orderId"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"altId":{"description":"Optional: defaults to the `locationId` request header.","type":"string"},"locationId":{"description":"Not needed; altId carries it.","type":"string"},"orderId":{"type":"string"}},"required":["orderId"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(

@@ -112,7 +112,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     operation_id: ::std::borrow::Cow::Borrowed("list-transactions"),
     title: ::std::borrow::Cow::Borrowed("List payment transactions"),
     description: ::std::borrow::Cow::Borrowed(
-        "List the location's payment transactions (amount, status, contact, source, date) with filters, paged by offset and limit. An order transaction's entityId opens it in payments_get-order-by-id.",
+        "List the location's payment transactions (amount, status, contact, source, date) with filters and offset paging. An order transaction's entityId opens it in payments_get-order-by-id.",
     ),
     annotations: runtime::Annotations {
         read_only: true,
@@ -129,7 +129,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::AltId,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"altId":{"description":"Location id. Optional: defaults to the `locationId` request header.","type":"string"},"altType":{"description":"Optional: defaults to `location`.","type":"string"},"contactId":{"type":"string"},"endAt":{"description":"On or before, YYYY-MM-DD.","type":"string"},"entityId":{"description":"E.g. an order id.","type":"string"},"entitySourceSubType":{"description":"E.g. two_step_order_form.","type":"string"},"entitySourceType":{"description":"E.g. funnel or invoice.","type":"string"},"limit":{"default":10,"type":"number"},"locationId":{"description":"Not needed; altId carries it.","type":"string"},"offset":{"default":0,"type":"number"},"paymentMode":{"description":"live or test.","type":"string"},"search":{"description":"Matches the transaction name.","type":"string"},"startAt":{"description":"On or after, YYYY-MM-DD.","type":"string"},"subscriptionId":{"type":"string"}},"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"altId":{"description":"Optional: defaults to the `locationId` request header.","type":"string"},"altType":{"description":"Optional: defaults to `location`.","type":"string"},"contactId":{"type":"string"},"endAt":{"description":"On or before, YYYY-MM-DD.","type":"string"},"entityId":{"description":"E.g. an order id.","type":"string"},"entitySourceSubType":{"description":"E.g. two_step_order_form.","type":"string"},"entitySourceType":{"description":"E.g. funnel or invoice.","type":"string"},"limit":{"default":10,"type":"number"},"locationId":{"description":"Not needed; altId carries it.","type":"string"},"offset":{"default":0,"type":"number"},"paymentMode":{"description":"live or test.","type":"string"},"search":{"description":"Matches the transaction name.","type":"string"},"startAt":{"description":"On or after, YYYY-MM-DD.","type":"string"},"subscriptionId":{"type":"string"}},"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
