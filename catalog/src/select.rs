@@ -31,13 +31,53 @@ pub enum SelectError {
         available: Vec<String>,
     },
     /// `--tools` named unknown tools.
-    #[error("unknown tool name(s) {}: tool names look like `contacts_get-contact`; {} tools are available (see generated/TOOLS.md)", list(.unknown), .available)]
+    #[error("unknown tool name(s) {}: {}tool names look like `contacts_get-contact`; {} tools are available (see generated/TOOLS.md, or search_tools in --discovery mode)", list(.unknown), did_you_mean(.suggestions), .available)]
     UnknownTools {
         /// The names not found.
         unknown: Vec<String>,
         /// How many tools the catalog has.
         available: usize,
+        /// Catalog names close to the unknown ones (typos).
+        suggestions: Vec<String>,
     },
+}
+
+fn did_you_mean(items: &[String]) -> String {
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!("did you mean {}? ", list(items))
+    }
+}
+
+/// Edit distance between two names (for typo suggestions).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Up to three of `available` within a quarter of `wanted`'s length in edits, nearest first.
+fn near<'a>(wanted: &str, available: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let limit = (wanted.chars().count() / 4).max(1);
+    let mut scored: Vec<(usize, &str)> = available
+        .map(|c| (distance(wanted, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_owned())
+        .collect()
 }
 
 fn list(items: &[String]) -> String {
@@ -105,9 +145,18 @@ impl Selection {
                 .cloned()
                 .collect();
             if !unknown.is_empty() {
+                let mut suggestions: Vec<String> = Vec::new();
+                for u in &unknown {
+                    for n in near(u, available.iter().copied()) {
+                        if !suggestions.contains(&n) {
+                            suggestions.push(n);
+                        }
+                    }
+                }
                 return Err(SelectError::UnknownTools {
                     unknown,
                     available: available.len(),
+                    suggestions,
                 });
             }
         }

@@ -148,12 +148,19 @@ fn unknown_names_are_errors_listing_what_exists() {
         tools: Selection::parse_list(Some("contacts_get-contactt")),
         ..Selection::default()
     };
+    let text = sel.apply(sample()).unwrap_err().to_string();
+    assert!(text.contains("contacts_get-contactt"), "{text}");
+    // A typo gets the nearest names, nearest first.
     assert!(
-        sel.apply(sample())
-            .unwrap_err()
-            .to_string()
-            .contains("contacts_get-contactt")
+        text.contains("did you mean `contacts_get-contact`, `contacts_get-contacts`"),
+        "{text}"
     );
+    let sel = Selection {
+        tools: Selection::parse_list(Some("zzz")),
+        ..Selection::default()
+    };
+    let text = sel.apply(sample()).unwrap_err().to_string();
+    assert!(!text.contains("did you mean"), "{text}");
 }
 
 fn top(index: &SearchIndex, tools: &[ToolDef], q: &str) -> String {
