@@ -572,9 +572,11 @@ fn lean_arg_schema(schema: &mut Value, depth: usize) {
             lean_arg_schema(v, depth + 1);
         }
     }
-    if let Some(items) = o.get_mut("items") {
-        // Array items describe the argument's elements: same depth rule as properties.
-        lean_arg_schema(items, depth + 1);
+    // Array items and map values describe the argument's elements: same depth rule as properties.
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = o.get_mut(key) {
+            lean_arg_schema(inner, depth + 1);
+        }
     }
     for key in ["anyOf", "oneOf", "allOf"] {
         if let Some(Value::Array(alts)) = o.get_mut(key) {
