@@ -55,8 +55,30 @@ fn read_only() -> ToolAnnotations {
         .open_world(false)
 }
 
-/// The three meta-tools as `tools/list` shows them.
-pub fn meta_tools(tool_count: usize) -> Vec<Tool> {
+/// What `call_tool` may do: the combined hints of every tool it can reach (read-only only when
+/// all are, destructive when any is), so a `--read-only` server's `call_tool` is read-only too.
+pub fn combined_hints<'a>(
+    tools: impl IntoIterator<Item = &'a runtime::ToolDef>,
+) -> ToolAnnotations {
+    let (mut read_only, mut destructive, mut idempotent, mut open_world) =
+        (true, false, true, false);
+    for t in tools {
+        let a = t.annotations;
+        read_only &= a.read_only;
+        destructive |= a.destructive;
+        idempotent &= a.idempotent;
+        open_world |= a.open_world;
+    }
+    ToolAnnotations::new()
+        .read_only(read_only)
+        .destructive(destructive)
+        .idempotent(idempotent)
+        .open_world(open_world)
+}
+
+/// The three meta-tools as `tools/list` shows them; `call_hints` are `call_tool`'s annotations
+/// (see [`combined_hints`]).
+pub fn meta_tools(tool_count: usize, call_hints: ToolAnnotations) -> Vec<Tool> {
     vec![
         Tool::new(
             SEARCH,
@@ -100,14 +122,7 @@ pub fn meta_tools(tool_count: usize) -> Vec<Tool> {
             })),
         )
         .with_title("Call tool")
-        // It can call anything, so it claims nothing: not read-only, possibly destructive.
-        .with_annotations(
-            ToolAnnotations::new()
-                .read_only(false)
-                .destructive(true)
-                .idempotent(false)
-                .open_world(true),
-        ),
+        .with_annotations(call_hints),
     ]
 }
 
@@ -135,7 +150,10 @@ impl Discovery {
     pub fn new(catalog: &Catalog) -> Self {
         Self {
             index: SearchIndex::new(catalog.entries().iter().map(|e| &e.compiled.def)),
-            listing: meta_tools(catalog.len()),
+            listing: meta_tools(
+                catalog.len(),
+                combined_hints(catalog.entries().iter().map(|e| &e.compiled.def)),
+            ),
         }
     }
 

@@ -38,7 +38,46 @@ async fn tools_list_shows_only_the_meta_tools() {
                 .unwrap()
                 .contains("21 available")
         );
+        // call_tool reaches write and send tools, so it claims what the riskiest of them does.
+        let hints = tools[2].annotations.as_ref().unwrap();
+        assert_eq!(hints.read_only_hint, Some(false));
+        assert_eq!(hints.destructive_hint, Some(true));
+        assert_eq!(hints.open_world_hint, Some(true));
     }
+}
+
+#[tokio::test]
+async fn a_read_only_selection_makes_call_tool_read_only() {
+    let tools = server::sources::load(
+        None,
+        &catalog::Selection {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let h = start(Setup {
+        tools,
+        ..discovery_setup()
+    })
+    .await;
+    let c = legacy_client(&h.url, Some(PIT), &[]).await;
+    let listed = c.list_all_tools().await.unwrap();
+    let hints = listed[2].annotations.as_ref().unwrap();
+    assert_eq!(listed[2].name, "call_tool");
+    assert_eq!(hints.read_only_hint, Some(true));
+    assert_eq!(hints.destructive_hint, Some(false));
+    let r = call(
+        &c,
+        "call_tool",
+        json!({"name": "contacts_create-contact", "arguments": {}}),
+    )
+    .await;
+    assert!(
+        is_error(&r) && text_of(&r).contains("unknown tool"),
+        "{}",
+        text_of(&r)
+    );
 }
 
 #[tokio::test]
