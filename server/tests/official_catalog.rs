@@ -356,3 +356,38 @@ async fn a_tool_outside_the_selection_cannot_be_called() {
     assert!(err.to_string().contains("unknown tool"), "{err}");
     assert!(h.upstream.requests().is_empty());
 }
+
+#[test]
+fn a_broken_openapi_file_fails_with_its_diagnostics() {
+    let dir = std::env::temp_dir().join(format!("hl-openapi-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("contacts.json"), "{ not json").unwrap();
+    let err = server::sources::official(&dir).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        err.contains("error(s) while reading HighLevel's OpenAPI files"),
+        "{err}"
+    );
+    assert!(
+        err.contains("contacts.json"),
+        "the diagnostic names the file: {err}"
+    );
+
+    let empty = std::env::temp_dir().join(format!("hl-openapi-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = server::sources::official(&empty).unwrap_err();
+    std::fs::remove_dir_all(&empty).unwrap();
+    assert!(err.contains("no operations found"), "{err}");
+}
+
+#[test]
+fn lowering_warnings_are_reported_not_fatal() {
+    let Some(dir) = official_dir() else { return };
+    let loaded = server::sources::official(&dir).unwrap();
+    assert!(
+        !loaded.warnings.is_empty(),
+        "HighLevel's files have known quirks"
+    );
+    assert!(loaded.warnings.iter().all(|w| w.starts_with("warning: ")));
+    assert_eq!(loaded.curated_replaced, generated::tools().len());
+}
