@@ -547,11 +547,8 @@ async fn wait_ready(mcp: &Mcp) -> Result<(), String> {
     }
 }
 
-async fn run(s: Settings) -> Result<(), String> {
-    let mut out = String::new();
-    out.push_str(&format!("### Machine\n\n{}\n", machine()));
-
-    // The sandbox, as its own process.
+/// Starts `bench sandbox` and reads its URL from the first line of its stdout.
+fn spawn_sandbox() -> Result<(Proc, String), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut sb = Command::new(&exe)
         .arg("sandbox")
@@ -570,32 +567,13 @@ async fn run(s: Settings) -> Result<(), String> {
     if !upstream.starts_with("http://") {
         return Err(format!("the sandbox printed {upstream:?}, not its URL"));
     }
-    eprintln!("sandbox (pid {}) at {upstream}", sb.0.id());
+    Ok((sb, upstream))
+}
 
-    // Cold start: median of 10.
-    let mut colds = Vec::new();
-    let mut tools = 0;
-    for _ in 0..10 {
-        let (d, n) = cold_start(&s, &upstream).await?;
-        colds.push(d);
-        tools = n;
-    }
-    colds.sort();
-    eprintln!("cold start: {colds:?}");
-
-    // The server under test.
-    let port = free_port()?;
-    let server = spawn_server(&s, &upstream, port)?;
-    let pid = server.0.id();
-    let mcp = Mcp {
-        url: format!("http://127.0.0.1:{port}/mcp"),
-    };
-    wait_ready(&mcp).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (idle_rss, _) = rss_kib(pid);
-
+/// The shared worker inputs: the seeded contact ids (read directly from the sandbox).
+async fn make_ctx(upstream: &str, mcp: &Mcp) -> Result<Arc<Ctx>, String> {
     let direct = Direct {
-        base: upstream.clone(),
+        base: upstream.to_owned(),
     };
     let c = http_client();
     let listing = direct
@@ -624,13 +602,46 @@ async fn run(s: Settings) -> Result<(), String> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis())
     );
-    let ctx = Arc::new(Ctx {
-        direct: direct.clone(),
+    Ok(Arc::new(Ctx {
+        direct,
         mcp: mcp.clone(),
-        contact_ids: contact_ids.clone(),
+        contact_ids,
         email_seq: AtomicU64::new(0),
         run_tag,
-    });
+    }))
+}
+
+async fn run(s: Settings) -> Result<(), String> {
+    let mut out = String::new();
+    out.push_str(&format!("### Machine\n\n{}\n", machine()));
+
+    // The sandbox, as its own process.
+    let (sb, upstream) = spawn_sandbox()?;
+    eprintln!("sandbox (pid {}) at {upstream}", sb.0.id());
+
+    // Cold start: median of 10.
+    let mut colds = Vec::new();
+    let mut tools = 0;
+    for _ in 0..10 {
+        let (d, n) = cold_start(&s, &upstream).await?;
+        colds.push(d);
+        tools = n;
+    }
+    colds.sort();
+    eprintln!("cold start: {colds:?}");
+
+    // The server under test.
+    let port = free_port()?;
+    let server = spawn_server(&s, &upstream, port)?;
+    let pid = server.0.id();
+    let mcp = Mcp {
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    };
+    wait_ready(&mcp).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (idle_rss, _) = rss_kib(pid);
+
+    let ctx = make_ctx(&upstream, &mcp).await?;
 
     // tools/list latency, one connection, sequential.
     let tl = {
@@ -687,15 +698,30 @@ async fn run(s: Settings) -> Result<(), String> {
     let (_, hwm_matrix) = rss_kib(pid);
 
     // The load test.
+    let (after_rss, _) = rss_kib(pid);
+    drop(server);
+    drop(sb);
+
+    // The load test, on a fresh sandbox and server: the matrix created many thousands of
+    // contacts, and checking every write afterwards pages through all of them.
+    let (sb, upstream) = spawn_sandbox()?;
+    let port = free_port()?;
+    let server = spawn_server(&s, &upstream, port)?;
+    let pid = server.0.id();
+    let mcp = Mcp {
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    };
+    wait_ready(&mcp).await?;
+    let ctx = make_ctx(&upstream, &mcp).await?;
     let load = load_test(&ctx, s.load, pid).await?;
-    let (after_rss, hwm) = rss_kib(pid);
+    let (_, hwm) = rss_kib(pid);
     drop(server);
     drop(sb);
 
     // Report.
     out.push_str("### Direct call vs through the server\n\n");
     out.push_str(&format!(
-        "{:.0} s measured per cell after a {:.1} s warm-up; one keep-alive connection per worker; \
+        "{:.1} s measured per cell after a {:.1} s warm-up; one keep-alive connection per worker; \
          latencies in ms.\n\n",
         s.seconds,
         s.seconds / 5.0
@@ -740,11 +766,11 @@ async fn run(s: Settings) -> Result<(), String> {
         mib(hwm_matrix.max(peak_sample))
     ));
     out.push_str(&format!(
-        "| server peak RSS (VmHWM) after the load test | {} |\n",
+        "| server peak RSS (VmHWM) of the load-test server (fresh process) | {} |\n",
         mib(hwm)
     ));
     out.push_str(&format!(
-        "| server RSS after everything | {} |\n",
+        "| server RSS after the matrix (idle again) | {} |\n",
         mib(after_rss)
     ));
     out.push_str(&format!(
