@@ -95,7 +95,8 @@ fn upstream_config(common: &CommonArgs, base_url: String) -> UpstreamConfig {
 const SANDBOX_TOKEN: &str = "sandbox-token";
 
 async fn start_sandbox() -> anyhow::Result<sandbox::Sandbox> {
-    let sb = sandbox::Sandbox::start(sandbox::SandboxConfig::default())
+    // Dated around this week, so "this week's appointments" finds some on a first run.
+    let sb = sandbox::Sandbox::start(sandbox::SandboxConfig::default().anchored_to_current_week())
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the sandbox on a loopback port: {e}"))?;
     tracing::info!(

@@ -426,6 +426,14 @@ fn upstream_message(parsed: Option<&Value>, body: &[u8]) -> String {
             None => String::from_utf8_lossy(body).into_owned(),
         },
     };
+    // HighLevel puts what the model needs to recover in `meta`: a duplicate-contact 400 names
+    // the existing contact's id and the matching field, so the agent can update it instead.
+    let text = match parsed.and_then(|v| v.get("meta")).filter(|m| !m.is_null()) {
+        Some(meta) if parsed.and_then(|v| v.get("message")).is_some() => {
+            format!("{text} (details: {meta})")
+        }
+        _ => text,
+    };
     if text.len() > MAX {
         let mut cut = MAX;
         while !text.is_char_boundary(cut) {

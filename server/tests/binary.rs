@@ -224,6 +224,14 @@ async fn serve_logs_json_per_call_and_shuts_down_on_sigterm() {
         .unwrap();
     assert!(exit.success(), "{exit:?}");
 
+    // The process has exited, but the task draining its stderr may not have read the last lines
+    // yet: wait for them rather than racing it.
+    for _ in 0..100 {
+        if logs.lock().unwrap().contains("shutdown signal received") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let logs = logs.lock().unwrap().clone();
     let call_line: Value = logs
         .lines()

@@ -54,12 +54,26 @@ async fn client_errors_pass_highlevels_message_through() {
     let r = call(&c, "contacts_get-contacts", json!({"locationId": "L"})).await;
     assert!(text_of(&r).contains("HTTP 400") && text_of(&r).contains("Bad limit"));
 
+    // HighLevel's `meta` (e.g. the existing contact behind a duplicate) reaches the model.
+    h.upstream.push(Canned::json(
+        400,
+        json!({"statusCode": 400, "message": "This location does not allow duplicated contacts.",
+               "meta": {"contactId": "EXISTING123", "matchingField": "email"}}),
+    ));
+    let r = call(&c, "contacts_create-contact", json!({"locationId": "L"})).await;
+    let t = text_of(&r);
+    assert!(is_error(&r));
+    assert!(
+        t.contains("does not allow duplicated contacts") && t.contains("EXISTING123"),
+        "{t}"
+    );
+
     h.upstream
         .push(Canned::json(404, json!({"message": "Contact not found"})));
     let r = call(&c, "contacts_get-contact", json!({"contactId": "zz"})).await;
     assert!(is_error(&r));
     assert!(text_of(&r).contains("Contact not found"), "{}", text_of(&r));
-    assert_eq!(h.upstream.requests().len(), 3, "4xx errors are not retried");
+    assert_eq!(h.upstream.requests().len(), 4, "4xx errors are not retried");
 }
 
 #[tokio::test]
