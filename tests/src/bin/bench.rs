@@ -386,6 +386,8 @@ struct Cell {
     secs: f64,
     p50_us: f64,
     p99_us: f64,
+    /// CPU time (user + system) per measured request of the server and of the sandbox, in µs.
+    cpu_us: [f64; 2],
 }
 
 impl Cell {
@@ -410,6 +412,7 @@ async fn cell(
     via_server: bool,
     conc: usize,
     secs: f64,
+    pids: [u32; 2],
 ) -> Result<Cell, String> {
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
@@ -443,11 +446,13 @@ async fn cell(
         }));
     }
     tokio::time::sleep(Duration::from_secs_f64(secs / 5.0)).await;
+    let cpu_before = pids.map(cpu_us);
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_after = pids.map(cpu_us);
     let mut all = Vec::new();
     let mut errors = 0;
     let mut first_error = None;
@@ -467,7 +472,24 @@ async fn cell(
         secs: elapsed,
         p50_us: percentile(&all, 0.50),
         p99_us: percentile(&all, 0.99),
+        cpu_us: [0, 1]
+            .map(|i| (cpu_after[i].saturating_sub(cpu_before[i])) as f64 / all.len().max(1) as f64),
     })
+}
+
+/// CPU time (user + system) a process has used so far, in µs (from /proc/<pid>/stat, in clock
+/// ticks of 10 ms: fine over a cell of thousands of requests).
+fn cpu_us(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the ')'.
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    ticks * 10_000
 }
 
 fn ms(us: f64) -> String {
@@ -617,7 +639,8 @@ async fn run(s: Settings) -> Result<(), String> {
 
     // The sandbox, as its own process.
     let (sb, upstream) = spawn_sandbox()?;
-    eprintln!("sandbox (pid {}) at {upstream}", sb.0.id());
+    let sb_pid = sb.0.id();
+    eprintln!("sandbox (pid {sb_pid}) at {upstream}");
 
     // Cold start: median of 10.
     let mut colds = Vec::new();
@@ -671,8 +694,8 @@ async fn run(s: Settings) -> Result<(), String> {
     let mut failures = Vec::new();
     for op in [Op::GetContact, Op::Search, Op::Create] {
         for conc in [1usize, 16, 64] {
-            let d = cell(&ctx, op, false, conc, s.seconds).await?;
-            let m = cell(&ctx, op, true, conc, s.seconds).await?;
+            let d = cell(&ctx, op, false, conc, s.seconds, [pid, sb_pid]).await?;
+            let m = cell(&ctx, op, true, conc, s.seconds, [pid, sb_pid]).await?;
             peak_sample = peak_sample.max(rss_kib(pid).0);
             eprintln!(
                 "{} c={conc}: direct {:.0}/s p50 {} ms, server {:.0}/s p50 {} ms",
@@ -726,11 +749,13 @@ async fn run(s: Settings) -> Result<(), String> {
         s.seconds,
         s.seconds / 5.0
     ));
-    out.push_str("| operation | c | direct req/s | server req/s | ratio | direct p50 | server p50 | added p50 | direct p99 | server p99 | added p99 |\n");
-    out.push_str("| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |\n");
+    out.push_str("| operation | c | direct req/s | server req/s | ratio | direct p50 | server p50 | added p50 | direct p99 | server p99 | added p99 | sandbox CPU/call | server CPU/call |\n");
+    out.push_str(
+        "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |\n",
+    );
     for (op, conc, d, m) in &rows {
         out.push_str(&format!(
-            "| {} | {conc} | {:.0} | {:.0} | {:.0}% | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {conc} | {:.0} | {:.0} | {:.0}% | {} | {} | {} | {} | {} | {} | {:.0} µs | {:.0} µs |\n",
             op.label(),
             d.rps(),
             m.rps(),
@@ -741,6 +766,8 @@ async fn run(s: Settings) -> Result<(), String> {
             ms(d.p99_us),
             ms(m.p99_us),
             ms(m.p99_us - d.p99_us),
+            d.cpu_us[1],
+            m.cpu_us[0],
         ));
     }
     out.push_str("\n### Other figures\n\n| figure | value |\n| --- | --: |\n");
