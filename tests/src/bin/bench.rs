@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: bench run [--server PATH] [--seconds S] [--load N]   (normally via `cargo xtask bench`)\n       bench sandbox"
+                "usage: bench run [--server PATH] [--seconds S] [--load N] [--ops get,search,create]   (normally via `cargo xtask bench`)\n       bench sandbox"
             );
             ExitCode::from(2)
         }
@@ -79,6 +79,8 @@ struct Settings {
     seconds: f64,
     /// Calls in the load test.
     load: usize,
+    /// Operations of the matrix (`--ops get,search,create`; all by default).
+    ops: Vec<Op>,
 }
 
 impl Settings {
@@ -88,6 +90,7 @@ impl Settings {
             server: exe.with_file_name("highlevel-mcp"),
             seconds: 2.0,
             load: 10_000,
+            ops: vec![Op::GetContact, Op::Search, Op::Create],
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -108,6 +111,17 @@ impl Settings {
                         .parse()
                         .map_err(|_| "--load takes a call count, e.g. 10000".to_owned())?
                 }
+                "--ops" => s.ops = value("--ops")?
+                    .split(',')
+                    .map(|o| match o.trim() {
+                        "get" => Ok(Op::GetContact),
+                        "search" => Ok(Op::Search),
+                        "create" => Ok(Op::Create),
+                        other => Err(format!(
+                            "--ops takes get, search and/or create, comma-separated; got {other:?}"
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?,
                 other => return Err(format!("unknown flag {other:?}; see `bench` for usage")),
             }
         }
@@ -299,6 +313,8 @@ enum Op {
     GetContact,
     Search,
     Create,
+    /// MCP `ping` through the server (no upstream call): the MCP layer's own floor.
+    Ping,
 }
 
 impl Op {
@@ -307,6 +323,7 @@ impl Op {
             Op::GetContact => "contacts_get-contact",
             Op::Search => "contacts_get-contacts (limit 20)",
             Op::Create => "contacts_create-contact",
+            Op::Ping => "MCP ping (no upstream call)",
         }
     }
 }
@@ -336,6 +353,7 @@ impl Ctx {
         let id = &self.contact_ids[i % self.contact_ids.len()];
         let loc = sandbox::DEMO_LOCATION_ID;
         match (op, via_server) {
+            (Op::Ping, _) => self.mcp.request(c, "ping", json!({})).await.map(drop),
             (Op::GetContact, false) => self
                 .direct
                 .get(c, &format!("/contacts/{id}"))
@@ -692,7 +710,7 @@ async fn run(s: Settings) -> Result<(), String> {
     let mut rows = Vec::new();
     let mut peak_sample = 0u64;
     let mut failures = Vec::new();
-    for op in [Op::GetContact, Op::Search, Op::Create] {
+    for op in s.ops.clone() {
         for conc in [1usize, 16, 64] {
             let d = cell(&ctx, op, false, conc, s.seconds, [pid, sb_pid]).await?;
             let m = cell(&ctx, op, true, conc, s.seconds, [pid, sb_pid]).await?;
@@ -717,6 +735,18 @@ async fn run(s: Settings) -> Result<(), String> {
             }
             rows.push((op, conc, d, m));
         }
+    }
+    let mut pings = Vec::new();
+    for conc in [1usize, 16, 64] {
+        let p = cell(&ctx, Op::Ping, true, conc, s.seconds, [pid, sb_pid]).await?;
+        if p.errors > 0 {
+            failures.push(format!(
+                "ping c={conc}: {} errors, first: {}",
+                p.errors,
+                p.first_error.clone().unwrap_or_default()
+            ));
+        }
+        pings.push((conc, p));
     }
     let (_, hwm_matrix) = rss_kib(pid);
 
@@ -768,6 +798,16 @@ async fn run(s: Settings) -> Result<(), String> {
             ms(m.p99_us - d.p99_us),
             d.cpu_us[1],
             m.cpu_us[0],
+        ));
+    }
+    out.push_str("\nThe MCP layer alone: `ping` through the server (rmcp's stateless JSON path, guards, no upstream call).\n\n| c | req/s | p50 | p99 | server CPU/call |\n| --: | --: | --: | --: | --: |\n");
+    for (conc, p) in &pings {
+        out.push_str(&format!(
+            "| {conc} | {:.0} | {} | {} | {:.0} µs |\n",
+            p.rps(),
+            ms(p.p50_us),
+            ms(p.p99_us),
+            p.cpu_us[0]
         ));
     }
     out.push_str("\n### Other figures\n\n| figure | value |\n| --- | --: |\n");
