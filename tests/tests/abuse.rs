@@ -87,6 +87,9 @@ fn call_body(tool: &str, args: Value) -> String {
     rpc("tools/call", json!({"name": tool, "arguments": args}))
 }
 
+/// Distinct header names for the too-many-headers row (reqwest appends repeated names).
+const HEADER_NAMES: &[&str] = &["x-a", "x-b", "x-c", "x-d", "x-e", "x-f", "x-g", "x-h"];
+
 /// One raw-HTTP row: what is sent and what must come back.
 struct Row {
     name: &'static str,
@@ -190,6 +193,15 @@ fn rows(big: usize) -> Vec<Row> {
             body: b(&rpc("tools/list", json!({}))),
             headers: vec![("x-padding", "p".repeat(1024 * 1024))],
             status: &[400, 413, 431],
+            expect: &[],
+        },
+        Row {
+            name: "too many headers (200)",
+            body: b(&rpc("tools/list", json!({}))),
+            headers: (0..200)
+                .map(|i| (HEADER_NAMES[i % HEADER_NAMES.len()], format!("v{i}")))
+                .collect(),
+            status: &[400, 431],
             expect: &[],
         },
         Row {

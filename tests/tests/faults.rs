@@ -35,6 +35,10 @@ enum Mode {
     Malformed,
     /// 200 with a body larger than the server's limit, sent chunked (no Content-Length).
     Huge,
+    /// 200 announcing (Content-Length) a body larger than the limit, then sending it.
+    HugeDeclared,
+    /// 200 headers with a Content-Length, part of the body, then nothing.
+    StallBody,
 }
 
 struct Faulty {
@@ -183,6 +187,24 @@ async fn serve_conn(mut sock: TcpStream, mode: Arc<Mutex<Mode>>, hits: Arc<Mutex
                 }
                 let _ = sock.write_all(b"0\r\n\r\n").await;
             }
+            Mode::HugeDeclared => {
+                let body = format!("{{\"contact\":\"{}\"}}", "y".repeat(2 * MAX_UPSTREAM));
+                if sock
+                    .write_all(response(200, &[], &body).as_bytes())
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Mode::StallBody => {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"contact\":";
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                return;
+            }
         }
     }
 }
@@ -317,6 +339,20 @@ fn cases() -> Vec<Case> {
             tool: "contacts_get-contact",
             expect: &["larger than 65536 bytes", "--max-upstream-bytes"],
             budget: Duration::from_millis(500),
+        },
+        Case {
+            name: "huge body with Content-Length",
+            mode: Mode::HugeDeclared,
+            tool: "contacts_get-contact",
+            expect: &["larger than 65536 bytes", "--max-upstream-bytes"],
+            budget: Duration::from_millis(500),
+        },
+        Case {
+            name: "body stalls after the headers",
+            mode: Mode::StallBody,
+            tool: "contacts_get-contact",
+            expect: &["broke off", "500 ms"],
+            budget: TIMEOUT,
         },
         Case {
             name: "malformed JSON on an error status",
