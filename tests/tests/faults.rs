@@ -341,6 +341,17 @@ fn cases() -> Vec<Case> {
             budget: Duration::from_millis(500),
         },
         Case {
+            name: "redirect to another host (never followed)",
+            mode: Mode::Status(
+                302,
+                vec![("location", "http://evil.example/steal".into())],
+                String::new(),
+            ),
+            tool: "contacts_get-contact",
+            expect: &["HTTP 302"],
+            budget: Duration::from_millis(200),
+        },
+        Case {
             name: "huge body with Content-Length",
             mode: Mode::HugeDeclared,
             tool: "contacts_get-contact",
