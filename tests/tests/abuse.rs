@@ -578,3 +578,60 @@ async fn path_injection_never_leaves_the_template() {
     );
     srv.shutdown().await.unwrap();
 }
+
+/// Server-held mode with an API key: a missing, wrong or garbage key is a 401 that names what
+/// to send; the held HighLevel token reaches only the upstream, never a response or a log line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_held_token_needs_the_api_key_and_never_leaks() {
+    const API_KEY: &str = "server-api-key-abuse-42";
+    let logs = logs();
+    let (up, seen) = recording_upstream().await;
+    let mut opts = Opts::new(up);
+    opts.credentials = server::Credentials::ServerHeld {
+        token: server::Secret::new(SECRET_TOKEN).unwrap(),
+        api_key: server::Secret::new(API_KEY),
+    };
+    let srv = start_server(opts).await;
+    let url = srv.mcp_url();
+    let list = rpc("tools/list", json!({}));
+    let mut responses = Vec::new();
+    for auth in [
+        "Bearer wrong-key".to_owned(),
+        format!("Bearer {SECRET_TOKEN}"),
+        "Bearer !!%%$$ \t garbage".to_owned(),
+        format!("Bearer {}", "k".repeat(8 * 1024)),
+        format!("Basic {API_KEY}"),
+        "".to_owned(),
+    ] {
+        let (status, body) = post(&url, list.clone(), &[("authorization", auth.as_str())]).await;
+        assert_eq!(status, 401, "{auth:?}: {body}");
+        assert!(body.contains("API key"), "{body}");
+        responses.push(body);
+    }
+    let (status, body) = post(
+        &url,
+        call_body("contacts_get-contact", json!({"contactId": "c9"})),
+        &[("x-api-key", API_KEY), ("authorization", "")],
+    )
+    .await;
+    // An empty Authorization header is not a credential; the X-API-Key header is.
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("\"isError\":true"), "{body}");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "exactly the accepted call went upstream"
+    );
+    responses.push(body);
+    for r in &responses {
+        assert!(
+            !r.contains(SECRET_TOKEN),
+            "the held token appears in a response: {r}"
+        );
+    }
+    assert!(
+        !logs.text().contains(SECRET_TOKEN),
+        "the held token appears in the logs"
+    );
+    srv.shutdown().await.unwrap();
+}
