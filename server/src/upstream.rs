@@ -321,24 +321,40 @@ impl Upstream {
     }
 
     fn to_result(&self, tool: &ToolDef, status: u16, body: &[u8], attempts: u32) -> CallToolResult {
-        let parsed: Option<Value> = if body.iter().all(u8::is_ascii_whitespace) {
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        let parsed: Option<Value> = if blank {
             None
         } else {
             serde_json::from_slice(body).ok()
         };
         if (200..300).contains(&status) {
-            let value = parsed.clone().unwrap_or_else(|| {
-                if body.iter().all(u8::is_ascii_whitespace) {
-                    Value::Object(Default::default())
-                } else {
-                    Value::String(String::from_utf8_lossy(body).into_owned())
+            let value = match parsed {
+                Some(v) => v,
+                None if blank => Value::Object(Default::default()),
+                // HighLevel answers JSON; a success body that does not parse is a broken or
+                // truncated answer. A tool that promises structured output cannot honour it, so
+                // the model is told rather than handed half a document as a success.
+                None if tool.output_schema.is_some() => {
+                    // A write may have happened: say so, or the model's retry could duplicate it.
+                    let advice = if tool.method.is_idempotent() {
+                        "Calling it again is safe."
+                    } else {
+                        "The call may have taken effect: check with a read tool before repeating it."
+                    };
+                    return CallToolResult::error(vec![Content::text(format!(
+                        "HighLevel answered `{}` with HTTP {status} but the body is not valid JSON: {}. {advice}",
+                        tool.name,
+                        snippet(body)
+                    ))]);
                 }
-            });
-            let text = match &parsed {
-                Some(v) => v.to_string(),
-                None if body.iter().all(u8::is_ascii_whitespace) => "{}".to_owned(),
-                None => String::from_utf8_lossy(body).into_owned(),
+                None => {
+                    return CallToolResult::success(vec![Content::text(
+                        String::from_utf8_lossy(body).into_owned(),
+                    )]);
+                }
             };
+            // Compact text for the model; the parsed value moves into structuredContent (no copy).
+            let text = value.to_string();
             let mut result = CallToolResult::success(vec![Content::text(text)]);
             if tool.output_schema.is_some() {
                 result.structured_content = match value {
@@ -404,6 +420,15 @@ impl Upstream {
             ),
         };
         CallToolResult::error(vec![Content::text(text)])
+    }
+}
+
+/// The first 200 characters of a body, for error messages.
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
     }
 }
 

@@ -253,8 +253,26 @@ async fn non_json_and_empty_success_bodies() {
         body: "Created".into(),
         delay: Duration::ZERO,
     });
+    // The tool promises structured output, which a non-JSON body cannot give: an error that
+    // quotes the body and says whether repeating the call is safe.
     let r = call(&c, "contacts_get-contact", json!({"contactId": "1"})).await;
-    assert!(!is_error(&r));
-    assert_eq!(text_of(&r), "Created");
-    assert_eq!(r.structured_content, None);
+    assert!(is_error(&r));
+    let t = text_of(&r);
+    assert!(
+        t.contains("HTTP 201") && t.contains("not valid JSON: Created") && t.contains("safe"),
+        "{t}"
+    );
+    h.upstream.push(Canned {
+        status: 201,
+        headers: vec![],
+        body: "<html>ok</html>".into(),
+        delay: Duration::ZERO,
+    });
+    let r = call(&c, "contacts_create-contact", json!({"locationId": "L"})).await;
+    assert!(is_error(&r));
+    assert!(
+        text_of(&r).contains("may have taken effect"),
+        "{}",
+        text_of(&r)
+    );
 }

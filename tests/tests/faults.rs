@@ -459,11 +459,6 @@ async fn a_failed_post_is_sent_once() {
 ///
 /// The tool declares an outputSchema, so a success result must carry conforming
 /// structuredContent; a body that cannot be parsed cannot, so it must be an error.
-///
-/// Known server bug (reported to the lead): `server/src/upstream.rs` `to_result` (the 2xx
-/// branch, around line 329-345) turns an unparseable 2xx body into a *success* text result with
-/// no structuredContent. Run with `cargo test -p tests --test faults -- --ignored` once fixed.
-#[ignore = "server bug: a 2xx with a non-JSON body is a success without structuredContent (server/src/upstream.rs to_result)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_on_success_is_an_error() {
     let up = Faulty::start().await;
