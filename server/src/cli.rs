@@ -230,6 +230,27 @@ pub struct SandboxArgs {
     /// Port to listen on.
     #[arg(long, env = "HIGHLEVEL_MCP_SANDBOX_PORT", default_value_t = 9090)]
     pub port: u16,
+    /// Requests allowed per bearer token in each 10 s window, like HighLevel's burst limit; 0
+    /// turns the limit off (e.g. for load tests).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_SANDBOX_RATE_LIMIT",
+        default_value_t = 100,
+        value_name = "N"
+    )]
+    pub rate_limit: u32,
+    /// Delay added to every answer, in milliseconds, to rehearse a slow upstream.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_SANDBOX_LATENCY_MS",
+        default_value_t = 0,
+        value_name = "MS"
+    )]
+    pub latency_ms: u64,
+    /// Fraction of requests (0.0 to 1.0) answered with an injected 500 or 503, to rehearse a
+    /// failing upstream.
+    #[arg(long, env = "HIGHLEVEL_MCP_SANDBOX_ERROR_RATE", default_value_t = 0.0, value_name = "FRACTION", value_parser = fraction)]
+    pub error_rate: f64,
     /// Log format (logs go to stderr).
     #[arg(
         long,
@@ -247,4 +268,18 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// Parses a fraction from 0.0 to 1.0.
+fn fraction(text: &str) -> Result<f64, String> {
+    let f: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number; give a fraction such as 0.05"))?;
+    if (0.0..=1.0).contains(&f) {
+        Ok(f)
+    } else {
+        Err(format!(
+            "{f} is outside 0.0 to 1.0; give a fraction such as 0.05"
+        ))
+    }
 }

@@ -188,7 +188,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Sandbox(args) => {
             let addr = SocketAddr::new(args.bind, args.port);
-            let sb = sandbox::Sandbox::start_on(addr, sandbox::SandboxConfig::default())
+            let config = sandbox::SandboxConfig {
+                rate_limit: (args.rate_limit > 0).then(|| sandbox::RateLimit {
+                    max: args.rate_limit,
+                    window: std::time::Duration::from_secs(10),
+                }),
+                latency: std::time::Duration::from_millis(args.latency_ms),
+                error_rate: args.error_rate,
+                ..sandbox::SandboxConfig::default().anchored_to_current_week()
+            };
+            let sb = sandbox::Sandbox::start_on(addr, config)
                 .await
                 .map_err(|e| {
                     anyhow::anyhow!("cannot listen on {addr}: {e} (choose another --port)")

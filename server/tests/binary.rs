@@ -316,3 +316,64 @@ async fn sandbox_subcommand_serves_the_emulator_alone() {
     assert!(ok, "the sandbox answered");
     child.start_kill().unwrap();
 }
+
+/// Starts `highlevel-mcp sandbox` with `extra` flags on a free port and waits until it answers.
+async fn spawn_sandbox(extra: &[&str]) -> (tokio::process::Child, String) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = tokio::process::Command::new(BIN)
+        .args(["sandbox", "--port", &port.to_string()])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Any HTTP answer (a 404 for `/`) means it is listening; no request is spent on the limit
+        // for the tuned token.
+        if reqwest::get(&base).await.is_ok() {
+            return (child, base);
+        }
+    }
+    panic!("the sandbox did not start with {extra:?}");
+}
+
+#[tokio::test]
+async fn sandbox_subcommand_limits_and_faults_are_tunable() {
+    let get = |base: &str| {
+        reqwest::Client::new()
+            .get(format!("{base}/locations/{}", sandbox::DEMO_LOCATION_ID))
+            .header("authorization", "Bearer tuning")
+            .header("version", "2021-07-28")
+            .send()
+    };
+    // A limit of 3: the fourth request in the window is refused with HighLevel's 429.
+    let (_child, base) = spawn_sandbox(&["--rate-limit", "3"]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(get(&base).await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    // 0 turns it off.
+    let (_child, base) = spawn_sandbox(&["--rate-limit", "0"]).await;
+    for _ in 0..120 {
+        assert_eq!(get(&base).await.unwrap().status(), 200);
+    }
+    // Every request fails when the error rate is 1.
+    let (_child, base) = spawn_sandbox(&["--error-rate", "1"]).await;
+    assert!(get(&base).await.unwrap().status().is_server_error());
+    // A rate outside 0..1 is refused at start-up with a message saying what to give.
+    let out = std::process::Command::new(BIN)
+        .args(["sandbox", "--error-rate", "2"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("outside 0.0 to 1.0"), "{err}");
+}
