@@ -289,7 +289,10 @@ fn fill_location(
 }
 
 /// Appends one percent-encoded path segment. A segment that is exactly `.` or `..` is a dot
-/// segment that URL parsers resolve away (`/contacts/..` becomes `/`), so its dots are encoded too.
+/// segment that URL parsers resolve away (`/contacts/..` becomes `/`), so its dots are encoded.
+/// WHATWG URL parsers also resolve `%2E%2E`, so this alone does not keep such an id in place: the
+/// server compares the parsed URL's path with the one built here and refuses the call when they
+/// differ (server/src/upstream.rs, `url_for`).
 fn push_segment(path: &mut String, text: &str) {
     if text == "." || text == ".." {
         path.push_str(&"%2E".repeat(text.len()));

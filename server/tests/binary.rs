@@ -282,22 +282,8 @@ async fn stdio_sandbox_needs_no_token() {
 
 #[tokio::test]
 async fn sandbox_subcommand_serves_the_emulator_alone() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = tokio::process::Command::new(BIN)
-        .args(["sandbox", "--port", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let url = format!(
-        "http://127.0.0.1:{port}/locations/{}",
-        sandbox::DEMO_LOCATION_ID
-    );
+    let (mut child, base) = spawn_sandbox(&[]).await;
+    let url = format!("{base}/locations/{}", sandbox::DEMO_LOCATION_ID);
     let mut ok = false;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(50)).await;
