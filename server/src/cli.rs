@@ -99,6 +99,10 @@ pub struct CommonArgs {
     /// Which tools are served and how.
     #[command(flatten)]
     pub tools: ToolArgs,
+
+    /// Pacing to HighLevel's rate limits.
+    #[command(flatten)]
+    pub rate_limit: crate::ops::flags::RateLimitArgs,
 }
 
 /// Which tools are served, and how they are listed and answered.
@@ -202,6 +206,10 @@ pub struct ServeArgs {
     /// Only for clients that require a session id; stateless is faster.
     #[arg(long, env = "HIGHLEVEL_MCP_SESSIONS")]
     pub sessions: bool,
+
+    /// Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: crate::ops::flags::MetricsArgs,
 
     /// Flags shared with `stdio`.
     #[command(flatten)]

@@ -24,6 +24,7 @@ use crate::catalog::{Catalog, Entry};
 use crate::compact;
 use crate::credentials::{Credentials, Secret, bearer};
 use crate::discovery::{self, Discovery};
+use crate::ops::Outcome;
 use crate::upstream::Upstream;
 
 /// Default of `--max-result-chars`.
@@ -44,6 +45,8 @@ pub struct App {
     pub discovery: Option<Discovery>,
     /// Longest text result in characters; longer ones are cut with a marker.
     pub max_result_chars: usize,
+    /// Rate-limit pacing and metrics (see [`crate::ops`]).
+    pub ops: crate::ops::Ops,
 }
 
 impl App {
@@ -62,6 +65,7 @@ impl App {
             default_location_id,
             discovery: None,
             max_result_chars: DEFAULT_MAX_RESULT_CHARS,
+            ops: crate::ops::Ops::default(),
         })
     }
 
@@ -216,6 +220,9 @@ impl HighLevelMcp {
                 match found {
                     Some(t) => t,
                     None => {
+                        self.app
+                            .ops
+                            .finished(tool, Outcome::NoCredentials, None, started);
                         return error_result(
                             "no HighLevel token for this call: send `Authorization: Bearer <Private Integration Token>` with the request, or start the server with HIGHLEVEL_TOKEN / --token-file",
                         );
@@ -240,10 +247,25 @@ impl HighLevelMcp {
                     duration_ms = started.elapsed().as_millis() as u64,
                     "tool call refused"
                 );
+                self.app
+                    .ops
+                    .finished(tool, Outcome::InvalidArguments, None, started);
                 return error_result(e.to_string());
             }
         };
+        // ops: wait for a slot under HighLevel's per-location rate limit (or explain a refusal).
+        let pace = self.app.ops.pace(tool, &args, location, &token, started);
+        if let Err(refused) = pace.await {
+            return refused;
+        }
         let (result, stats) = self.app.upstream.call(tool, &req, &token).await;
+        let outcome = match result.is_error {
+            Some(true) => Outcome::UpstreamError,
+            _ => Outcome::Ok,
+        };
+        self.app
+            .ops
+            .finished(tool, outcome, Some(stats.status), started);
         tracing::info!(
             tool = %tool.name,
             method = req.method,

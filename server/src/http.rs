@@ -129,6 +129,7 @@ pub fn router(app: Arc<App>, config: &HttpConfig, mcp_stop: &CancellationToken) 
                 axum::Json(serde_json::json!({ "status": "ok", "tools": tools }))
             }),
         )
+        .merge(crate::ops::routes(app.clone()))
         .merge(guarded)
 }
 
