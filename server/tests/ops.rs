@@ -3,21 +3,60 @@
 //! text-format parser, `/readyz` against a live and a dead rate-limit backend (a real
 //! redis-server, skipped with a printed reason when it is not installed).
 
-mod common;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
 use limiter::test_support::RedisServer;
 use limiter::{Limiter, Limits};
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig, ProtocolVersion};
+use rmcp::service::RunningService;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient};
 use serde_json::{Value, json};
 use server::http::{HttpConfig, HttpServer};
 use server::ops::{MetricsServer, Ops};
-use server::{App, Catalog, UpstreamConfig};
+use server::{App, Credentials, Secret, ServedTools, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
+
+// A few client helpers of our own (rather than tests/common) so this file depends only on the
+// server's public API.
+type Client = RunningService<RoleClient, ClientConfig>;
+
+async fn client(url: &str) -> Client {
+    ClientConfig::default()
+        .serve_with_lifecycle(
+            StreamableHttpClientTransport::from_uri(url.to_owned()),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .expect("client connects")
+}
+
+async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
+    let Value::Object(map) = args else {
+        panic!("args must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(map))
+        .await
+        .expect("tools/call answered")
+}
+
+fn is_error(r: &CallToolResult) -> bool {
+    r.is_error == Some(true)
+}
+
+fn text_of(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// The sandbox's burst limit for these tests: 5 requests per second per token.
 const SANDBOX_LIMIT: sandbox::RateLimit = sandbox::RateLimit {
@@ -43,12 +82,15 @@ struct Running {
 
 async fn start(upstream: &str, limiter: Limiter) -> Running {
     let mut app = App::new(
-        Catalog::generated().unwrap(),
+        ServedTools::generated().unwrap(),
         UpstreamConfig {
             base_url: upstream.to_owned(),
             ..Default::default()
         },
-        server_held("any-token-works", None),
+        Credentials::ServerHeld {
+            token: Secret::new("any-token-works").unwrap(),
+            api_key: None,
+        },
         Some(sandbox::DEMO_LOCATION_ID.to_owned()),
     )
     .unwrap();
@@ -109,7 +151,7 @@ fn sample(m: &HashMap<String, f64>, key: &str) -> f64 {
 
 /// Fires `n` calls to contacts_get-contacts at once; returns how many succeeded.
 async fn burst(url: &str, n: usize) -> usize {
-    let client = Arc::new(modern_client(url, None, &[]).await);
+    let client = Arc::new(client(url).await);
     let mut tasks = Vec::new();
     for _ in 0..n {
         let c = client.clone();
@@ -141,7 +183,7 @@ async fn paced_calls_never_meet_a_429_and_the_metrics_count_them() {
     assert!(started.elapsed() >= Duration::from_millis(2_200));
     // Exactly one request per call reached the sandbox: none was answered 429 and retried.
     assert_eq!(sb.state().request_count(), 15);
-    let c = modern_client(&url, None, &[]).await;
+    let c = client(&url).await;
     let bad = call(&c, "contacts_get-contact", json!({"contactId": 5})).await;
     assert!(is_error(&bad));
 
@@ -216,7 +258,7 @@ async fn a_refused_call_says_why_and_is_counted() {
         ..paced_like_the_sandbox()
     };
     let run = start(&sb.base_url(), Limiter::memory(limits)).await;
-    let c = modern_client(&run.server.mcp_url(), None, &[]).await;
+    let c = client(&run.server.mcp_url()).await;
     for _ in 0..2 {
         assert!(!is_error(
             &call(&c, "contacts_get-contacts", json!({})).await
@@ -282,7 +324,7 @@ async fn readyz_follows_the_upstream_and_the_shared_limiter() {
     assert_eq!(body["status"], "ready");
     assert_eq!(body["rate_limiter"], "redis");
     // Calls go through the shared limiter while Redis is up.
-    let c = modern_client(&run.server.mcp_url(), None, &[]).await;
+    let c = client(&run.server.mcp_url()).await;
     assert!(!is_error(
         &call(&c, "contacts_get-contacts", json!({})).await
     ));

@@ -34,6 +34,8 @@ pub enum Outcome {
     RateLimited,
     /// No HighLevel token came with the call.
     NoCredentials,
+    /// The call named a location its grant does not cover.
+    LocationRefused,
 }
 
 impl Outcome {
@@ -44,6 +46,15 @@ impl Outcome {
             Outcome::InvalidArguments => "invalid_arguments",
             Outcome::RateLimited => "rate_limited",
             Outcome::NoCredentials => "no_credentials",
+            Outcome::LocationRefused => "location_refused",
+        }
+    }
+
+    /// `Ok` or `UpstreamError`, from the result of a call that reached the upstream client.
+    pub fn from_result(result: &rmcp::model::CallToolResult) -> Self {
+        match result.is_error {
+            Some(true) => Outcome::UpstreamError,
+            _ => Outcome::Ok,
         }
     }
 }
