@@ -40,6 +40,9 @@ pub enum Command {
     Stdio(StdioArgs),
     /// Run the HighLevel API emulator alone (for trying clients or other tools against it).
     Sandbox(SandboxArgs),
+    /// Ask the server running on this host for /healthz (exit 0) or not (exit 1): a container
+    /// health check that needs no shell or curl in the image.
+    Health(crate::ops::flags::HealthArgs),
 }
 
 /// Flags shared by `serve` and `stdio`.

@@ -202,6 +202,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Health(args) => ops::health::check(&args).await,
         Command::Sandbox(args) => {
             let addr = SocketAddr::new(args.bind, args.port);
             let config = sandbox::SandboxConfig {

@@ -357,3 +357,40 @@ async fn readyz_follows_the_upstream_and_the_shared_limiter() {
     assert_eq!(body["checks"]["rate_limiter"], "ok");
     assert_eq!(body["checks"]["upstream"], "cannot connect to the upstream");
 }
+
+#[tokio::test]
+async fn the_health_subcommand_answers_for_a_container_health_check() {
+    let sb = sandbox::Sandbox::start(sandbox::SandboxConfig::for_tests())
+        .await
+        .unwrap();
+    let run = start(&sb.base_url(), Limiter::off()).await;
+    let port = run.server.local_addr().port().to_string();
+    let health = |args: Vec<String>| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_highlevel-mcp"))
+            .arg("health")
+            .args(args)
+            .env_remove("HIGHLEVEL_MCP_PORT")
+            .output()
+    };
+    let ok = health(vec!["--port".into(), port.clone()]).await.unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("\"status\":\"ok\""));
+    let ready = health(vec![
+        "--port".into(),
+        port,
+        "--path".into(),
+        "/readyz".into(),
+    ])
+    .await
+    .unwrap();
+    assert!(ready.status.success(), "{ready:?}");
+
+    // Nothing listens on the port of a server that has stopped.
+    let closed = run.server.local_addr().port().to_string();
+    run.shutdown.cancel();
+    run.server.wait().await.unwrap();
+    let down = health(vec!["--port".into(), closed]).await.unwrap();
+    assert!(!down.status.success());
+    let err = String::from_utf8_lossy(&down.stderr);
+    assert!(err.contains("did not answer"), "{err}");
+}

@@ -77,3 +77,15 @@ pub struct MetricsArgs {
     #[arg(long, env = "HIGHLEVEL_MCP_METRICS", value_name = "ADDR")]
     pub metrics: Option<SocketAddr>,
 }
+
+/// `health` flags: what to ask, for a container's health check.
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// Port of the running server on this host (the same variable `serve` reads).
+    #[arg(long, env = "HIGHLEVEL_MCP_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Which check: `/healthz` (the process answers) or `/readyz` (it can reach HighLevel and
+    /// the rate limiter's backend).
+    #[arg(long, default_value = "/healthz", value_parser = ["/healthz", "/readyz"])]
+    pub path: String,
+}

@@ -7,6 +7,7 @@
 //! into a tool result, and answers `/readyz` ([`ready`]).
 
 pub mod flags;
+pub mod health;
 pub mod metrics;
 mod pacing;
 mod ready;
