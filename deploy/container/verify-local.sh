@@ -31,6 +31,7 @@ done
 echo "healthz: $(curl -fsS "http://127.0.0.1:$port/healthz")"
 echo "readyz:  $(curl -fsS "http://127.0.0.1:$port/readyz")"
 echo "health check command: $(podman --runtime "${RUNTIME:-runc}" exec "$name" /highlevel-mcp health)"
+echo "podman healthcheck run: $(podman --runtime "${RUNTIME:-runc}" healthcheck run "$name" && echo healthy)"
 echo "process user: $(podman --runtime "${RUNTIME:-runc}" top "$name" user huser args | tail -n +2)"
 tools=$(curl -fsS "http://127.0.0.1:$port/mcp" \
   -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
@@ -42,6 +43,19 @@ call=$(curl -fsS "http://127.0.0.1:$port/mcp" \
   -H 'mcp-protocol-version: 2025-11-25' \
   -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"locations_get-location","arguments":{}}}')
 echo "tools/call locations_get-location: $(echo "$call" | grep -o '"isError":[a-z]*' || echo '"isError" absent (success)')"
-echo "== files in the image"
+# Name resolution in an image without libc's NSS modules: a second container reaches the first
+# through the name `localhost` (resolved from /etc/hosts by the static binary).
+second="$name-dns"
+"${run[@]}" -d --name "$second" -e HIGHLEVEL_MCP_BIND=127.0.0.1 -e HIGHLEVEL_MCP_PORT="$((port + 1))" \
+  "$tag" serve --upstream "http://localhost:$port" >/dev/null
+trap 'cleanup; podman --runtime "${RUNTIME:-runc}" rm -f "$second" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 1 50); do
+  curl -fsS "http://127.0.0.1:$((port + 1))/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+echo "readyz with --upstream http://localhost:$port: $(curl -sS "http://127.0.0.1:$((port + 1))/readyz")"
+# podman adds etc/hosts, passwd, group, hostname, resolv.conf, mtab and run/.containerenv when it
+# starts a container; the image itself holds only the binary and the CA bundle.
+echo "== files in the running container"
 podman export "$name" | tar -t | grep -v '/$' | sort
 [ "$tools" -gt 0 ]
