@@ -1,0 +1,150 @@
+//! The diff report as Markdown (a pull-request comment: the summary table first, then each tool)
+//! and as JSON (the same facts, for scripts).
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::{Report, ToolDiff, ToolStatus};
+use crate::Class;
+use crate::markdown::{cell, code};
+
+fn status(t: &ToolDiff) -> String {
+    match &t.status {
+        ToolStatus::Added => "added".to_owned(),
+        ToolStatus::Removed => "removed".to_owned(),
+        ToolStatus::Renamed(from) => format!("renamed from {}", code(from)),
+        ToolStatus::Changed => "changed".to_owned(),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The report as Markdown.
+pub fn markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## Tool changes: {} → {}\n", code(&r.base), r.head);
+    let _ = write!(
+        s,
+        "{} at {}, {} in the {}. ",
+        plural(r.tool_counts.0, "tool", "tools"),
+        code(&r.base),
+        r.tool_counts.1,
+        r.head
+    );
+    if r.tools.is_empty() {
+        s.push_str("No tool changed.\n");
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "{} changed: {} breaking, {} needing attention, {} safe.\n",
+        plural(r.tools.len(), "tool", "tools"),
+        r.count(Class::Breaking),
+        r.count(Class::NeedsAttention),
+        r.count(Class::Safe),
+    );
+    s.push_str("| Tool | Status | Breaking | Needs attention | Safe |\n");
+    s.push_str("| --- | --- | ---: | ---: | ---: |\n");
+    for t in &r.tools {
+        let mut breaking = t.count(Class::Breaking).to_string();
+        if r.acknowledged.contains(&t.name) {
+            breaking.push_str(" (acknowledged)");
+        }
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            code(&t.name),
+            status(t),
+            breaking,
+            t.count(Class::NeedsAttention),
+            t.count(Class::Safe)
+        );
+    }
+    let missing = r.unacknowledged();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|n| code(n)).collect();
+        let _ = writeln!(
+            s,
+            "\n**Breaking and not acknowledged:** {}. If that is intended, name each tool in a line \
+             under a `### Breaking` heading of `{}` in this pull request.",
+            names.join(", "),
+            r.ack_file
+        );
+    }
+    for t in &r.tools {
+        let _ = writeln!(s, "\n### {} ({})\n", code(&t.name), status(t));
+        let mut changes: Vec<_> = t.changes.iter().collect();
+        changes.sort_by_key(|c| c.class);
+        for c in changes {
+            let subject = if c.subject.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", code(&c.subject))
+            };
+            let _ = writeln!(
+                s,
+                "- **{}** {}{}: {}",
+                c.class.label(),
+                c.kind,
+                subject,
+                cell(&c.reason)
+            );
+        }
+    }
+    s
+}
+
+/// The report as a JSON value.
+pub fn json(r: &Report) -> Value {
+    let tools: Vec<Value> = r
+        .tools
+        .iter()
+        .map(|t| {
+            let (status, from) = match &t.status {
+                ToolStatus::Added => ("added", None),
+                ToolStatus::Removed => ("removed", None),
+                ToolStatus::Renamed(f) => ("renamed", Some(f.clone())),
+                ToolStatus::Changed => ("changed", None),
+            };
+            let changes: Vec<Value> = t
+                .changes
+                .iter()
+                .map(|c| {
+                    json!({
+                        "class": c.class.slug(),
+                        "kind": c.kind,
+                        "subject": c.subject,
+                        "reason": c.reason,
+                    })
+                })
+                .collect();
+            json!({
+                "name": t.name,
+                "status": status,
+                "renamed_from": from,
+                "worst": t.worst().slug(),
+                "acknowledged": r.acknowledged.contains(&t.name),
+                "changes": changes,
+            })
+        })
+        .collect();
+    json!({
+        "base": r.base,
+        "head": r.head,
+        "tools_at_base": r.tool_counts.0,
+        "tools_at_head": r.tool_counts.1,
+        "summary": {
+            "tools_changed": r.tools.len(),
+            "breaking": r.count(Class::Breaking),
+            "needs-attention": r.count(Class::NeedsAttention),
+            "safe": r.count(Class::Safe),
+            "unacknowledged": r.unacknowledged(),
+        },
+        "ack_file": r.ack_file,
+        "acknowledged": r.acknowledged,
+        "tools": tools,
+    })
+}
