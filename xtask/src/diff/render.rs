@@ -9,6 +9,9 @@ use super::{Report, ToolDiff, ToolStatus};
 use crate::Class;
 use crate::markdown::{cell, code};
 
+/// The kind of a text-only edit, listed on one line per tool.
+const TEXT: &str = "text-changed";
+
 fn status(t: &ToolDiff) -> String {
     match &t.status {
         ToolStatus::Added => "added".to_owned(),
@@ -76,7 +79,7 @@ pub fn markdown(r: &Report) -> String {
     }
     for t in &r.tools {
         let _ = writeln!(s, "\n### {} ({})\n", code(&t.name), status(t));
-        let mut changes: Vec<_> = t.changes.iter().collect();
+        let mut changes: Vec<_> = t.changes.iter().filter(|c| c.kind != TEXT).collect();
         changes.sort_by_key(|c| c.class);
         for c in changes {
             let subject = if c.subject.is_empty() {
@@ -92,6 +95,22 @@ pub fn markdown(r: &Report) -> String {
                 subject,
                 cell(&c.reason)
             );
+        }
+        // Text-only edits on one line: there are many and they never break anything.
+        let text: Vec<String> = t
+            .changes
+            .iter()
+            .filter(|c| c.kind == TEXT)
+            .map(|c| {
+                if c.subject.is_empty() {
+                    "the tool".to_owned()
+                } else {
+                    code(&c.subject)
+                }
+            })
+            .collect();
+        if !text.is_empty() {
+            let _ = writeln!(s, "- **Safe** {TEXT} (descriptions, titles): {}", text.join(", "));
         }
     }
     s

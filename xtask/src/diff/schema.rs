@@ -43,7 +43,7 @@ impl Side {
 
     fn noun(self) -> &'static str {
         match self {
-            Side::Input => "argument",
+            Side::Input => "field",
             Side::Output => "output field",
         }
     }
@@ -122,11 +122,21 @@ pub fn compare(
     }
 }
 
+/// Longest JSON text quoted in a reason.
+const MAX_SHOWN: usize = 60;
+
 /// The JSON of `v` for a message, `absent` when missing.
 pub fn show(v: Option<&Value>) -> String {
     match v {
         None => "absent".to_owned(),
-        Some(v) => format!("`{}`", serde_json::to_string(v).unwrap_or_default()),
+        Some(v) => {
+            // Long schemas are cut: the reviewer has the file diff for the full text.
+            let text = serde_json::to_string(v).unwrap_or_default();
+            match text.char_indices().nth(MAX_SHOWN) {
+                Some((cut, _)) => format!("`{}…`", &text[..cut]),
+                None => format!("`{text}`"),
+            }
+        }
     }
 }
 
@@ -330,15 +340,7 @@ fn properties(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Va
     for (name, ov) in op {
         let at = child(path, name);
         match np.get(name) {
-            None => out.push(Change::new(
-                Class::Breaking,
-                "field-removed",
-                &at,
-                match side {
-                    Side::Input => format!("{noun} removed; calls that send it are now rejected"),
-                    Side::Output => format!("{noun} removed; readers of it get nothing"),
-                },
-            )),
+            None => removed_property(side, &at, ov, n.get("additionalProperties"), out),
             Some(nv) => {
                 compare(side, &at, ov, nv, false, out);
                 required_change(side, &at, or.contains(name), nr.contains(name), out);
@@ -354,6 +356,38 @@ fn properties(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Va
         };
         out.push(Change::new(class, "field-added", &at, reason));
     }
+}
+
+/// A property of `old` that `new` no longer declares: what happens to it depends on what `new`
+/// says about undeclared keys (`additional`).
+fn removed_property(side: Side, at: &str, old: &Value, additional: Option<&Value>, out: &mut Vec<Change>) {
+    let noun = side.noun();
+    let (class, reason) = match (side, additional) {
+        (_, Some(schema @ Value::Object(_))) => {
+            // The key is still allowed through `additionalProperties`: judge it against that.
+            out.push(Change::new(
+                Class::Safe,
+                "field-removed",
+                at,
+                format!("{noun} no longer declared; now covered by `additionalProperties`"),
+            ));
+            compare(side, at, old, schema, false, out);
+            return;
+        }
+        (Side::Input, Some(Value::Bool(false))) => (
+            Class::Breaking,
+            format!("{noun} removed; calls that send it are now rejected"),
+        ),
+        (Side::Input, _) => (
+            Class::NeedsAttention,
+            format!("{noun} no longer declared; still accepted as an undeclared key"),
+        ),
+        (Side::Output, _) => (
+            Class::Breaking,
+            format!("{noun} removed; readers of it get nothing"),
+        ),
+    };
+    out.push(Change::new(class, "field-removed", at, reason));
 }
 
 /// A property's `required` flag changed from `was` to `now`.
@@ -395,8 +429,14 @@ fn additional(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Va
         return;
     }
     let scope = if b < a { Scope::Narrower } else { Scope::Wider };
+    // Constraining undeclared keys with a schema (rather than refusing them) rarely breaks a
+    // caller, who sends declared keys; a reviewer should still look.
+    let class = match (side, scope, b) {
+        (Side::Input, Scope::Narrower, 1) => Class::NeedsAttention,
+        _ => side.judge(scope),
+    };
     out.push(Change::new(
-        side.judge(scope),
+        class,
         "additional-properties",
         path,
         format!("`additionalProperties` changed from {} to {}", show(oa), show(na)),
