@@ -261,7 +261,9 @@ fn wire(o: &ToolView, n: &ToolView, from: &str, to: &str, out: &mut Vec<Change>)
             ),
         ));
     }
-    if ow.default != nw.default {
+    // The schema's documented default usually moves with the overlay default: report one.
+    let documented = out.iter().any(|c| c.kind == "default-changed" && c.subject == to);
+    if ow.default != nw.default && !documented {
         let show_default = |d: &Option<String>| d.clone().map_or("none".to_owned(), |d| format!("`{d}`"));
         out.push(Change::new(
             Class::NeedsAttention,

@@ -12,24 +12,28 @@ fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         .arg(root)
         .args(args)
         .output()
-        .map_err(|e| format!("cannot run git ({e}); install git or run from a clone"))?;
+        .map_err(|e| format!("error: cannot run git ({e}); install git and run from a clone"))?;
     if out.status.success() {
         Ok(out.stdout)
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        Err(format!(
+            "error: `git {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
 /// The commit id `rev` names, or an error saying it does not exist.
 pub fn resolve(root: &Path, rev: &str) -> Result<String, String> {
     if rev.starts_with('-') {
-        return Err(format!("`{rev}` is not a revision (it starts with `-`)"));
+        return Err(format!("error: `{rev}` is not a revision (it starts with `-`)"));
     }
     let spec = format!("{rev}^{{commit}}");
     match git(root, &["rev-parse", "--verify", "--quiet", &spec]) {
         Ok(out) => Ok(String::from_utf8_lossy(&out).trim().to_owned()),
         Err(_) => Err(format!(
-            "revision `{rev}` does not exist in {}\n   = help: pass a branch, tag or commit that exists (after `git fetch origin main`, `origin/main` does)",
+            "error: revision `{rev}` does not exist in {}\n   = help: pass a branch, tag or commit that exists (after `git fetch origin main`, `origin/main` does)",
             root.display()
         )),
     }
@@ -42,7 +46,7 @@ pub fn default_base(root: &Path) -> Result<String, String> {
             return Ok(String::from_utf8_lossy(&out).trim().to_owned());
         }
     }
-    Err("no merge base with `main` or `origin/main`\n   = help: pass the revision to compare with, e.g. `--base HEAD~1`".to_owned())
+    Err("error: no merge base with `main` or `origin/main`\n   = help: pass the revision to compare with, e.g. `--base HEAD~1`".to_owned())
 }
 
 /// The short form of a commit id, for titles.
@@ -85,7 +89,7 @@ pub fn checkout_spec(root: &Path, commit: &str) -> Result<(TempDir, usize), Stri
     let mut count = 0;
     for dir in ["openapi", "tools"] {
         std::fs::create_dir_all(tmp.0.join("spec").join(dir))
-            .map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+            .map_err(|e| format!("error: cannot create a temporary folder: {e}"))?;
     }
     for name in list.split(|b| *b == 0).filter(|n| !n.is_empty()) {
         let name = String::from_utf8_lossy(name).into_owned();
@@ -96,7 +100,7 @@ pub fn checkout_spec(root: &Path, commit: &str) -> Result<(TempDir, usize), Stri
         }
         let bytes = git(root, &["show", &format!("{commit}:{name}")])?;
         std::fs::write(tmp.0.join(rel), bytes)
-            .map_err(|e| format!("cannot write a temporary copy of {name}: {e}"))?;
+            .map_err(|e| format!("error: cannot write a temporary copy of {name}: {e}"))?;
         count += 1;
     }
     Ok((tmp, count))

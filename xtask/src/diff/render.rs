@@ -31,11 +31,9 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(s, "## Tool changes: {} → {}\n", code(&r.base), r.head);
     let _ = write!(
         s,
-        "{} at {}, {} in the {}. ",
+        "{} before, {} after. ",
         plural(r.tool_counts.0, "tool", "tools"),
-        code(&r.base),
         r.tool_counts.1,
-        r.head
     );
     if r.tools.is_empty() {
         s.push_str("No tool changed.\n");

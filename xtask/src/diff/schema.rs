@@ -435,10 +435,19 @@ fn additional(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Va
         (Side::Input, Scope::Narrower, 1) => Class::NeedsAttention,
         _ => side.judge(scope),
     };
+    let effect = match (scope, b) {
+        (Scope::Wider, _) => "undeclared keys are now allowed",
+        (_, 0) => "undeclared keys are now refused",
+        _ => "undeclared keys must now match a schema",
+    };
     out.push(Change::new(
         class,
         "additional-properties",
         path,
-        format!("`additionalProperties` changed from {} to {}", show(oa), show(na)),
+        format!(
+            "`additionalProperties` changed from {} to {}: {effect}",
+            show(oa),
+            show(na)
+        ),
     ));
 }
