@@ -66,6 +66,8 @@ enum Dir {
 struct Cx<'a, 'o> {
     spec: Resolver<'a>,
     official: Resolver<'o>,
+    /// The spec file's lines, to find the `#` comments that document a deliberate deviation.
+    spec_lines: Vec<String>,
     op: String,
     items: Vec<Item>,
 }
@@ -73,6 +75,7 @@ struct Cx<'a, 'o> {
 impl Cx<'_, '_> {
     fn push(&mut self, class: Class, kind: &'static str, subject: String, detail: String, at: &Node<'_>) {
         let span = at.file.span(&at.pointer);
+        let documented = self.documented(at, kind);
         self.items.push(Item {
             class,
             kind,
@@ -81,8 +84,42 @@ impl Cx<'_, '_> {
             detail,
             file: span.file,
             line: span.line,
+            documented,
         });
     }
+
+    /// The comment spec/ writes above the node (or above the property whose items it is, or, for
+    /// a required-list finding, above the `required` list): spec/README.md asks for one wherever
+    /// spec/ departs from HighLevel's file on purpose.
+    fn documented(&self, at: &Node<'_>, kind: &str) -> Option<String> {
+        let mut candidates = vec![at.pointer.clone()];
+        if let Some(parent) = at.pointer.strip_suffix("/items") {
+            candidates.push(parent.to_owned());
+        }
+        if kind == "required-changed"
+            && let Some((schema, _)) = at.pointer.rsplit_once("/properties/")
+        {
+            candidates.push(format!("{schema}/required"));
+        }
+        candidates.iter().find_map(|ptr| {
+            let line = at.file.index.key(ptr).or_else(|| at.file.index.get(ptr))?.0;
+            comment_above(&self.spec_lines, line)
+        })
+    }
+}
+
+/// The `#` comment lines right above 1-based line `line`, joined; `None` when there are none.
+fn comment_above(lines: &[String], line: usize) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut i = line.checked_sub(1)?;
+    while i > 0 {
+        let text = lines.get(i - 1)?.trim();
+        let Some(comment) = text.strip_prefix('#') else { break };
+        parts.push(comment.trim().to_owned());
+        i -= 1;
+    }
+    parts.reverse();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// Compares the spec document of one app with HighLevel's.
@@ -96,6 +133,11 @@ pub fn compare_app(
     let mut cx = Cx {
         spec: Resolver::new(&none),
         official: Resolver::new(external),
+        spec_lines: std::fs::read_to_string(&spec.path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect(),
         op: String::new(),
         items: Vec::new(),
     };
@@ -123,7 +165,7 @@ pub fn compare_app(
                 Class::Breaking,
                 "operation-removed",
                 s.id.clone().unwrap_or_default(),
-                "HighLevel's file no longer has this operation (by operationId or method and path)".to_owned(),
+                "HighLevel's file has no such operation (by operationId, nor by method and path)".to_owned(),
                 &s.node,
             );
             continue;
@@ -135,7 +177,7 @@ pub fn compare_app(
                 Class::Breaking,
                 "operation-moved",
                 s.id.clone().unwrap_or_default(),
-                format!("HighLevel now serves this operationId at {}", o.label()),
+                format!("HighLevel serves this operationId at {}", o.label()),
                 &s.node,
             );
         } else if o.id != s.id {
@@ -144,7 +186,7 @@ pub fn compare_app(
                 "operation-renamed",
                 s.id.clone().unwrap_or_default(),
                 format!(
-                    "HighLevel's operationId is now `{}` (tool names follow it)",
+                    "HighLevel's operationId here is `{}` (tool names follow it)",
                     o.id.as_deref().unwrap_or("")
                 ),
                 &s.node,
@@ -178,7 +220,7 @@ fn compare_op(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
         let detail = if is_deprecated(o.value) {
             "HighLevel marks the operation deprecated; write `deprecated: true` and plan a replacement"
         } else {
-            "HighLevel no longer marks the operation deprecated"
+            "spec/ marks the operation deprecated; HighLevel does not"
         };
         cx.push(Class::NeedsAttention, "deprecated", String::new(), detail.to_owned(), s);
     }
@@ -190,14 +232,14 @@ fn compare_op(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
             Class::NeedsAttention,
             "request-body-added",
             "body".to_owned(),
-            "HighLevel now documents a JSON request body".to_owned(),
+            "HighLevel documents a JSON request body; spec/ has none".to_owned(),
             s,
         ),
         (Some(sb), None) => cx.push(
             Class::NeedsAttention,
             "request-body-removed",
             "body".to_owned(),
-            "HighLevel no longer documents a JSON request body".to_owned(),
+            "HighLevel documents no JSON request body".to_owned(),
             &sb,
         ),
         (None, None) => {}
@@ -277,7 +319,7 @@ fn parameters(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
                 Class::NeedsAttention,
                 "parameter-removed",
                 subject,
-                "HighLevel no longer documents this parameter".to_owned(),
+                "HighLevel's file does not have this parameter".to_owned(),
                 p,
             );
             continue;
@@ -286,8 +328,8 @@ fn parameters(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
             cx.push(Class::NeedsAttention, "deprecated", subject.clone(), "HighLevel marks the parameter deprecated".to_owned(), p);
         }
         match (required(p.value), required(q.value)) {
-            (false, true) => cx.push(Class::Breaking, "required-changed", subject.clone(), "HighLevel now requires it".to_owned(), p),
-            (true, false) => cx.push(Class::NeedsAttention, "required-changed", subject.clone(), "HighLevel no longer requires it".to_owned(), p),
+            (false, true) => cx.push(Class::Breaking, "required-changed", subject.clone(), "HighLevel requires it; spec/ does not".to_owned(), p),
+            (true, false) => cx.push(Class::NeedsAttention, "required-changed", subject.clone(), "spec/ requires it; HighLevel does not".to_owned(), p),
             _ => {}
         }
         let (Some(ps), Some(qs)) = (sr.child(p, "schema"), or.child(q, "schema")) else { continue };
@@ -351,8 +393,8 @@ fn schema(cx: &mut Cx<'_, '_>, dir: Dir, at: &str, s: &Node<'_>, o: &Node<'_>, d
         };
         if dir == Dir::Request {
             match (a.required.contains(name), b.required.contains(name)) {
-                (false, true) => cx.push(Class::Breaking, "required-changed", sub.clone(), "HighLevel now requires it".to_owned(), p),
-                (true, false) => cx.push(Class::NeedsAttention, "required-changed", sub.clone(), "HighLevel no longer requires it".to_owned(), p),
+                (false, true) => cx.push(Class::Breaking, "required-changed", sub.clone(), "HighLevel requires it; spec/ does not".to_owned(), p),
+                (true, false) => cx.push(Class::NeedsAttention, "required-changed", sub.clone(), "spec/ requires it; HighLevel does not".to_owned(), p),
                 _ => {}
             }
         }
@@ -364,7 +406,7 @@ fn schema(cx: &mut Cx<'_, '_>, dir: Dir, at: &str, s: &Node<'_>, o: &Node<'_>, d
                 Class::NeedsAttention,
                 "field-removed",
                 format!("{at}.{name}"),
-                "HighLevel no longer documents this field".to_owned(),
+                "HighLevel's file does not have this field".to_owned(),
                 p,
             );
         }
@@ -378,7 +420,7 @@ fn enums(cx: &mut Cx<'_, '_>, dir: Dir, at: &str, a: &Flat<'_>, b: &Flat<'_>, s:
     let (Some(ea), Some(eb)) = (&a.enums, &b.enums) else {
         // Our response schemas drop long enums on purpose; a request enum HighLevel added is news.
         if dir == Dir::Request && a.enums.is_none() && b.enums.is_some() {
-            cx.push(Class::NeedsAttention, "enum-changed", at.to_owned(), format!("HighLevel now limits it to {}", set(&b.enums)), s);
+            cx.push(Class::NeedsAttention, "enum-changed", at.to_owned(), format!("HighLevel limits it to {}", set(&b.enums)), s);
         }
         return;
     };

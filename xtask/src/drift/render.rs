@@ -9,6 +9,24 @@ use super::Report;
 use crate::Class;
 use crate::markdown::{cell, code};
 
+/// One finding: kind, operation, subject, what HighLevel says and the line to edit.
+fn line(i: &super::Item) -> String {
+    let mut what = String::new();
+    for part in [&i.operation, &i.subject] {
+        if !part.is_empty() {
+            what.push(' ');
+            what.push_str(&code(part));
+        }
+    }
+    format!(
+        "{}{}: {} ({})",
+        i.kind,
+        what,
+        cell(&i.detail),
+        code(&i.location())
+    )
+}
+
 /// The report as Markdown.
 pub fn markdown(r: &Report) -> String {
     let mut s = String::new();
@@ -18,59 +36,75 @@ pub fn markdown(r: &Report) -> String {
     let uncovered_ops: usize = r.uncovered.iter().map(|u| u.1).sum();
     let _ = writeln!(
         s,
-        "{} apps in spec/ ({spec_ops} operations): {} breaking, {} needing attention, {} safe. \
-         Those apps have {not_in_spec} more operations upstream that spec/ does not describe; \
-         {} other official apps ({uncovered_ops} operations) are not covered.\n",
+        "{} apps in spec/ ({spec_ops} operations): {} breaking, {} needing attention, {} safe, \
+         {} documented deviations. Those apps have {not_in_spec} more operations upstream that \
+         spec/ does not describe; {} other official apps ({uncovered_ops} operations) are not \
+         covered.\n",
         r.apps.len(),
         r.count(Class::Breaking),
         r.count(Class::NeedsAttention),
         r.count(Class::Safe),
+        r.documented(),
         r.uncovered.len(),
     );
-    s.push_str("| App | Spec operations | Official operations | Breaking | Needs attention | Safe |\n");
-    s.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    s.push_str(
+        "| App | Spec operations | Official operations | Breaking | Needs attention | Safe | Documented |\n",
+    );
+    s.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for a in &r.apps {
-        let n = |c: Class| a.items.iter().filter(|i| i.class == c).count();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             a.app,
             a.spec_operations,
             a.official_operations,
-            n(Class::Breaking),
-            n(Class::NeedsAttention),
-            n(Class::Safe)
+            a.count(Class::Breaking),
+            a.count(Class::NeedsAttention),
+            a.count(Class::Safe),
+            a.documented()
         );
     }
     for a in &r.apps {
-        let _ = writeln!(
-            s,
-            "\n### {} ({} ↔ {})\n",
-            a.app,
-            code(&a.spec_file),
+        let official = if a.official_file.is_empty() {
+            "no official file".to_owned()
+        } else {
             code(&a.official_file)
-        );
+        };
+        let _ = writeln!(s, "\n### {} ({} ↔ {official})\n", a.app, code(&a.spec_file));
         if a.items.is_empty() {
             s.push_str("No drift in the operations spec/ describes.\n");
         }
-        let mut items: Vec<_> = a.items.iter().collect();
-        items.sort_by_key(|i| i.class);
-        for i in items {
-            let subject = if i.subject.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", code(&i.subject))
-            };
+        let undocumented = |c: Class| a.items.iter().filter(move |i| i.class == c && i.documented.is_none());
+        for c in [Class::Breaking, Class::NeedsAttention] {
+            for i in undocumented(c) {
+                let _ = writeln!(s, "- **{}** {}", c.label(), line(i));
+            }
+        }
+        // HighLevel offering more than spec/ describes is the common case: folded.
+        let safe: Vec<_> = undocumented(Class::Safe).collect();
+        if !safe.is_empty() {
             let _ = writeln!(
                 s,
-                "- **{}** {} {}{}: {} ({})",
-                i.class.label(),
-                i.kind,
-                code(&i.operation),
-                subject,
-                cell(&i.detail),
-                code(&i.location())
+                "\n<details><summary>{} safe (HighLevel offers more than spec/ describes)</summary>\n",
+                safe.len()
             );
+            for i in safe {
+                let _ = writeln!(s, "- {}", line(i));
+            }
+            s.push_str("\n</details>\n");
+        }
+        let documented: Vec<_> = a.items.iter().filter(|i| i.documented.is_some()).collect();
+        if !documented.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n<details><summary>{} documented deviations (spec/ says why)</summary>\n",
+                documented.len()
+            );
+            for i in documented {
+                let why = i.documented.as_deref().unwrap_or_default();
+                let _ = writeln!(s, "- {} — spec: {}", line(i), cell(why));
+            }
+            s.push_str("\n</details>\n");
         }
         if !a.not_in_spec.is_empty() {
             let _ = writeln!(
@@ -113,6 +147,7 @@ pub fn json(r: &Report) -> Value {
                         "detail": i.detail,
                         "file": i.file,
                         "line": i.line,
+                        "documented": i.documented,
                     })
                 })
                 .collect();
@@ -139,6 +174,7 @@ pub fn json(r: &Report) -> Value {
             "breaking": r.count(Class::Breaking),
             "needs-attention": r.count(Class::NeedsAttention),
             "safe": r.count(Class::Safe),
+            "documented": r.documented(),
             "not_in_spec": r.apps.iter().map(|a| a.not_in_spec.len()).sum::<usize>(),
             "uncovered_apps": r.uncovered.len(),
             "uncovered_operations": r.uncovered.iter().map(|u| u.1).sum::<usize>(),
