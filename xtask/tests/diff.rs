@@ -13,24 +13,24 @@ fn fixtures() -> PathBuf {
 
 /// The report of `before` against the fixture folder `case`.
 fn report(case: &str) -> Report {
-    let (old, new, tools) = match diff::diff_dirs(&fixtures().join("before"), "before", &fixtures().join(case), case) {
+    match diff::diff_dirs(
+        &fixtures().join("before"),
+        "before",
+        &fixtures().join(case),
+        case,
+    ) {
         Ok(r) => r,
         Err(e) => panic!("fixture {case} should lower:\n{e}"),
-    };
-    Report {
-        base: "before".to_owned(),
-        head: case.to_owned(),
-        tool_counts: (old.len(), new.len()),
-        tools,
-        acknowledged: Vec::new(),
-        ack_file: diff::DEFAULT_ACK_FILE.to_owned(),
     }
 }
 
 fn snapshot(case: &str) {
     let r = report(case);
     insta::assert_snapshot!(format!("{case}_markdown"), diff::render::markdown(&r));
-    insta::assert_snapshot!(format!("{case}_json"), codegen::pretty(&diff::render::json(&r)));
+    insta::assert_snapshot!(
+        format!("{case}_json"),
+        codegen::pretty(&diff::render::json(&r))
+    );
 }
 
 #[test]
@@ -103,7 +103,9 @@ fn unknown_tool_keys_need_attention() {
     let mut new = old.clone();
     let tool = new.get_mut("contacts_get-contact").expect("fixture tool");
     tool.json.insert("risk".into(), serde_json::json!("read"));
-    let annotations = tool.json["annotations"].as_object_mut().expect("annotations");
+    let annotations = tool.json["annotations"]
+        .as_object_mut()
+        .expect("annotations");
     annotations.insert("x-audience".into(), serde_json::json!("staff"));
     let diffs = diff::compare::compare_sets(&old, &new);
     assert_eq!(diffs.len(), 1);
@@ -115,11 +117,19 @@ fn unknown_tool_keys_need_attention() {
     assert_eq!(
         kinds,
         vec![
-            ("annotation-changed", "x-audience", xtask::Class::NeedsAttention),
+            (
+                "annotation-changed",
+                "x-audience",
+                xtask::Class::NeedsAttention
+            ),
             ("key-changed", "risk", xtask::Class::NeedsAttention),
         ]
     );
-    assert!(diffs[0].changes[1].reason.contains("`\"read\"`"), "{:?}", diffs[0].changes[1]);
+    assert!(
+        diffs[0].changes[1].reason.contains("`\"read\"`"),
+        "{:?}",
+        diffs[0].changes[1]
+    );
 }
 
 #[test]

@@ -15,11 +15,20 @@ fn git(root: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(root)
-        .args(["-c", "user.name=xtask test", "-c", "user.email=xtask@example.invalid"])
+        .args([
+            "-c",
+            "user.name=xtask test",
+            "-c",
+            "user.email=xtask@example.invalid",
+        ])
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -42,7 +51,8 @@ struct Repo(PathBuf);
 
 impl Repo {
     fn new(name: &str) -> Self {
-        let root = std::env::temp_dir().join(format!("xtask-diff-git-{name}-{}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("xtask-diff-git-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();
         git(&root, &["init", "-q", "-b", "main"]);
@@ -85,7 +95,11 @@ fn breaking_changes_pass_only_when_the_changelog_names_them() {
     .unwrap();
     let r = repo.run(Some("HEAD")).unwrap();
     assert_eq!(r.acknowledged, vec!["contacts_create-contact"]);
-    assert_eq!(r.unacknowledged(), vec!["contacts_get-contacts"], "named outside Breaking");
+    assert_eq!(
+        r.unacknowledged(),
+        vec!["contacts_get-contacts"],
+        "named outside Breaking"
+    );
     assert!(diff::render::markdown(&r).contains("| 4 (acknowledged) |"));
 }
 
@@ -115,12 +129,18 @@ fn default_base_is_where_the_branch_left_main() {
     let r = repo.run(None).unwrap();
     assert_eq!(r.base, main.trim());
     let names: Vec<&str> = r.tools.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, vec!["contacts_delete-contact", "contacts_get-all-tasks"]);
+    assert_eq!(
+        names,
+        vec!["contacts_delete-contact", "contacts_get-all-tasks"]
+    );
 }
 
 /// The scratch repository is exactly as it was: the diff writes nothing.
 fn assert_untouched(repo: &Repo, before: &str) {
-    assert_eq!(git(&repo.0, &["status", "--porcelain", "--untracked-files=all"]), before);
+    assert_eq!(
+        git(&repo.0, &["status", "--porcelain", "--untracked-files=all"]),
+        before
+    );
 }
 
 #[test]
@@ -132,7 +152,11 @@ fn a_revision_that_does_not_exist_is_an_error() {
         assert!(err.starts_with("error: "), "{err}");
         assert!(err.contains(rev), "{err}");
     }
-    assert!(repo.run(Some("no-such-branch")).unwrap_err().contains("does not exist"));
+    assert!(
+        repo.run(Some("no-such-branch"))
+            .unwrap_err()
+            .contains("does not exist")
+    );
     assert_untouched(&repo, &status);
 }
 
@@ -141,7 +165,11 @@ fn a_base_whose_spec_does_not_lower_shows_its_located_errors() {
     let repo = Repo::new("broken-base");
     let overlay = repo.0.join("spec/tools/contacts.yaml");
     let good = std::fs::read_to_string(&overlay).unwrap();
-    std::fs::write(&overlay, good.replace("operation: add-tags", "operation: add-tagz")).unwrap();
+    std::fs::write(
+        &overlay,
+        good.replace("operation: add-tags", "operation: add-tagz"),
+    )
+    .unwrap();
     git(&repo.0, &["commit", "-q", "-am", "broken"]);
     std::fs::write(&overlay, &good).unwrap();
     let status = git(&repo.0, &["status", "--porcelain", "--untracked-files=all"]);
@@ -149,7 +177,10 @@ fn a_base_whose_spec_does_not_lower_shows_its_located_errors() {
     assert!(err.contains("the spec at HEAD"), "{err}");
     assert!(err.contains("does not lower"), "{err}");
     assert!(err.contains("unknown operation `add-tagz`"), "{err}");
-    assert!(err.contains("--> spec/tools/contacts.yaml:4"), "the error is located: {err}");
+    assert!(
+        err.contains("--> spec/tools/contacts.yaml:4"),
+        "the error is located: {err}"
+    );
     assert_untouched(&repo, &status);
 }
 
@@ -163,5 +194,8 @@ fn the_command_fails_cleanly_on_a_missing_revision() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("revision `no-such-revision-anywhere` does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("revision `no-such-revision-anywhere` does not exist"),
+        "{stderr}"
+    );
 }

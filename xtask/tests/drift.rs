@@ -26,8 +26,12 @@ fn fixture_pair() {
     insta::assert_snapshot!("fixture_markdown", render::markdown(&r));
     insta::assert_snapshot!("fixture_json", codegen::pretty(&render::json(&r)));
     // Every kind of drift the fixture was written to show is found.
-    let kinds: std::collections::BTreeSet<&str> =
-        r.apps.iter().flat_map(|a| &a.items).map(|i| i.kind).collect();
+    let kinds: std::collections::BTreeSet<&str> = r
+        .apps
+        .iter()
+        .flat_map(|a| &a.items)
+        .map(|i| i.kind)
+        .collect();
     for kind in [
         "app-removed",
         "operation-removed",
@@ -47,13 +51,28 @@ fn fixture_pair() {
         assert!(kinds.contains(kind), "no `{kind}` in {kinds:?}");
     }
     let contacts = &r.apps[1];
-    assert_eq!(contacts.not_in_spec, vec!["GET /contacts/{contactId}/notes (get-notes)"]);
+    assert_eq!(
+        contacts.not_in_spec,
+        vec!["GET /contacts/{contactId}/notes (get-notes)"]
+    );
     assert_eq!(r.uncovered, vec![("blogs".to_owned(), 2)]);
     // The field HighLevel added through the shared schemas file was found there.
-    assert!(contacts.items.iter().any(|i| i.subject == "body.address.zip"));
+    assert!(
+        contacts
+            .items
+            .iter()
+            .any(|i| i.subject == "body.address.zip")
+    );
     // The spec's comment turns its deliberate deviation into a documented one.
-    let dob = contacts.items.iter().find(|i| i.subject == "body.dateOfBirth").unwrap();
-    assert_eq!(dob.documented.as_deref(), Some("HighLevel declares an object here; the API takes a date string."));
+    let dob = contacts
+        .items
+        .iter()
+        .find(|i| i.subject == "body.dateOfBirth")
+        .unwrap();
+    assert_eq!(
+        dob.documented.as_deref(),
+        Some("HighLevel declares an object here; the API takes a date string.")
+    );
 }
 
 /// The error of `drift::run` against `dir`, which must fail.
@@ -71,10 +90,16 @@ fn folders_that_are_not_highlevels_files_are_refused() {
     let no_json = refused(&fixtures().join("spec/openapi"));
     assert!(no_json.contains("holds no *.json files"), "{no_json}");
     let not_openapi = refused(&fixtures().join("not_openapi"));
-    assert!(not_openapi.contains("not_openapi/package.json is not an OpenAPI 3 document"), "{not_openapi}");
+    assert!(
+        not_openapi.contains("not_openapi/package.json is not an OpenAPI 3 document"),
+        "{not_openapi}"
+    );
     let bad_json = refused(&fixtures().join("bad_json"));
     assert!(bad_json.contains("invalid JSON"), "{bad_json}");
-    assert!(bad_json.contains("bad_json/contacts.json:2"), "located: {bad_json}");
+    assert!(
+        bad_json.contains("bad_json/contacts.json:2"),
+        "located: {bad_json}"
+    );
     // The parent of the apps folder (a common slip) has no JSON of its own.
     let parent = refused(&fixtures().join("official"));
     assert!(parent.contains("help: pass the `apps` folder"), "{parent}");
@@ -87,10 +112,17 @@ fn folders_that_are_not_highlevels_files_are_refused() {
 fn spec_apps_absent_from_the_folder_are_refused() {
     let other = std::env::temp_dir().join(format!("xtask-drift-other-{}", std::process::id()));
     std::fs::create_dir_all(&other).unwrap();
-    std::fs::copy(fixtures().join("official/apps/blogs.json"), other.join("blogs.json")).unwrap();
+    std::fs::copy(
+        fixtures().join("official/apps/blogs.json"),
+        other.join("blogs.json"),
+    )
+    .unwrap();
     let e = refused(&other);
     let _ = std::fs::remove_dir_all(&other);
-    assert!(e.contains("none of spec/'s apps (calendars, contacts) has a file"), "{e}");
+    assert!(
+        e.contains("none of spec/'s apps (calendars, contacts) has a file"),
+        "{e}"
+    );
 }
 
 /// The binary: exit status 2 and an empty stdout for a folder that is not HighLevel's files.
@@ -135,13 +167,23 @@ fn spec_against_highlevels_files() {
     let spec_apps: Vec<&str> = r.apps.iter().map(|a| a.app.as_str()).collect();
     assert_eq!(
         spec_apps,
-        vec!["calendars", "contacts", "conversations", "locations", "opportunities", "payments"]
+        vec![
+            "calendars",
+            "contacts",
+            "conversations",
+            "locations",
+            "opportunities",
+            "payments"
+        ]
     );
     for a in &r.apps {
         assert!(a.official_operations > a.spec_operations, "{}", a.app);
         for i in &a.items {
             assert!(
-                !matches!(i.kind, "operation-removed" | "operation-moved" | "version-changed"),
+                !matches!(
+                    i.kind,
+                    "operation-removed" | "operation-moved" | "version-changed"
+                ),
                 "spec/ and HighLevel disagree on an operation: {i:?}"
             );
             assert!(i.line.is_some(), "every finding names a line: {i:?}");

@@ -126,8 +126,16 @@ pub fn compare_tool(o: &ToolView, n: &ToolView) -> Vec<Change> {
 
 fn annotations(o: &ToolView, n: &ToolView, out: &mut Vec<Change>) {
     let empty = Map::new();
-    let oa = o.json.get("annotations").and_then(Value::as_object).unwrap_or(&empty);
-    let na = n.json.get("annotations").and_then(Value::as_object).unwrap_or(&empty);
+    let oa = o
+        .json
+        .get("annotations")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let na = n
+        .json
+        .get("annotations")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     for key in oa.keys().chain(na.keys()).collect::<BTreeSet<_>>() {
         let (ov, nv) = (oa.get(key), na.get(key));
         if ov == nv {
@@ -137,12 +145,22 @@ fn annotations(o: &ToolView, n: &ToolView, out: &mut Vec<Change>) {
         // Clients auto-approve read-only and non-destructive tools: a tool that starts writing or
         // destroying under an old approval is the dangerous direction.
         let (class, why) = match (key.as_str(), now) {
-            ("readOnlyHint", Some(false)) => (Class::Breaking, "the tool now writes; clients that auto-approve read-only tools must ask again"),
-            ("destructiveHint", Some(true)) => (Class::Breaking, "the tool may now destroy data; approvals given before do not cover that"),
-            ("readOnlyHint" | "destructiveHint" | "idempotentHint" | "openWorldHint", _) => {
-                (Class::NeedsAttention, "check the hint matches what the operation does")
-            }
-            _ => (Class::NeedsAttention, "an annotation this diff does not know; read it"),
+            ("readOnlyHint", Some(false)) => (
+                Class::Breaking,
+                "the tool now writes; clients that auto-approve read-only tools must ask again",
+            ),
+            ("destructiveHint", Some(true)) => (
+                Class::Breaking,
+                "the tool may now destroy data; approvals given before do not cover that",
+            ),
+            ("readOnlyHint" | "destructiveHint" | "idempotentHint" | "openWorldHint", _) => (
+                Class::NeedsAttention,
+                "check the hint matches what the operation does",
+            ),
+            _ => (
+                Class::NeedsAttention,
+                "an annotation this diff does not know; read it",
+            ),
         };
         out.push(Change::new(
             class,
@@ -172,7 +190,10 @@ fn rename_evidence(o: &ToolView, n: &ToolView, old_name: &str, new_name: &str) -
         return Some(format!("same wire name `{}` in {}", nw.name, nw.location));
     }
     let (os, ns) = (&props(o.input())[old_name], &props(n.input())[new_name]);
-    let described = os.get("description").and_then(Value::as_str).is_some_and(|d| !d.is_empty());
+    let described = os
+        .get("description")
+        .and_then(Value::as_str)
+        .is_some_and(|d| !d.is_empty());
     if described && os == ns {
         return Some("same type and description".to_owned());
     }
@@ -181,15 +202,25 @@ fn rename_evidence(o: &ToolView, n: &ToolView, old_name: &str, new_name: &str) -
 
 /// Pairs removed and added arguments that are one argument renamed; a pair counts only when
 /// each side has exactly one candidate, so nothing is guessed.
-fn renames(o: &ToolView, n: &ToolView, removed: &[String], added: &[String]) -> Vec<(String, String, String)> {
+fn renames(
+    o: &ToolView,
+    n: &ToolView,
+    removed: &[String],
+    added: &[String],
+) -> Vec<(String, String, String)> {
     let mut pairs = Vec::new();
     for r in removed {
         let hits: Vec<(&String, String)> = added
             .iter()
             .filter_map(|a| rename_evidence(o, n, r, a).map(|e| (a, e)))
             .collect();
-        let [(a, evidence)] = hits.as_slice() else { continue };
-        let back = removed.iter().filter(|x| rename_evidence(o, n, x, a).is_some()).count();
+        let [(a, evidence)] = hits.as_slice() else {
+            continue;
+        };
+        let back = removed
+            .iter()
+            .filter(|x| rename_evidence(o, n, x, a).is_some())
+            .count();
         if back == 1 {
             pairs.push((r.clone(), (*a).clone(), evidence.clone()));
         }
@@ -203,8 +234,16 @@ fn arguments(o: &ToolView, n: &ToolView, out: &mut Vec<Change>) {
     let empty = Map::new();
     let or = schema::required(oi.as_object().unwrap_or(&empty));
     let nr = schema::required(ni.as_object().unwrap_or(&empty));
-    let removed: Vec<String> = op.keys().filter(|k| !np.contains_key(*k)).cloned().collect();
-    let added: Vec<String> = np.keys().filter(|k| !op.contains_key(*k)).cloned().collect();
+    let removed: Vec<String> = op
+        .keys()
+        .filter(|k| !np.contains_key(*k))
+        .cloned()
+        .collect();
+    let added: Vec<String> = np
+        .keys()
+        .filter(|k| !op.contains_key(*k))
+        .cloned()
+        .collect();
     let pairs = renames(o, n, &removed, &added);
     let renamed_old: BTreeSet<&String> = pairs.iter().map(|p| &p.0).collect();
     let renamed_new: BTreeSet<&String> = pairs.iter().map(|p| &p.1).collect();
@@ -219,11 +258,19 @@ fn arguments(o: &ToolView, n: &ToolView, out: &mut Vec<Change>) {
     }
     for name in added.iter().filter(|a| !renamed_new.contains(a)) {
         let (class, reason) = if nr.contains(name) {
-            (Class::Breaking, "required argument added; old calls lack it")
+            (
+                Class::Breaking,
+                "required argument added; old calls lack it",
+            )
         } else {
             (Class::Safe, "optional argument added")
         };
-        out.push(Change::new(class, "argument-added", name, reason.to_owned()));
+        out.push(Change::new(
+            class,
+            "argument-added",
+            name,
+            reason.to_owned(),
+        ));
     }
     for (from, to, evidence) in &pairs {
         out.push(Change::new(
@@ -249,7 +296,9 @@ fn arguments(o: &ToolView, n: &ToolView, out: &mut Vec<Change>) {
 
 /// The upstream mapping of one argument (invisible to the client, visible to HighLevel).
 fn wire(o: &ToolView, n: &ToolView, from: &str, to: &str, out: &mut Vec<Change>) {
-    let (Some(ow), Some(nw)) = (o.wires.get(from), n.wires.get(to)) else { return };
+    let (Some(ow), Some(nw)) = (o.wires.get(from), n.wires.get(to)) else {
+        return;
+    };
     if ow.name != nw.name || ow.location != nw.location {
         out.push(Change::new(
             Class::NeedsAttention,
@@ -262,9 +311,12 @@ fn wire(o: &ToolView, n: &ToolView, from: &str, to: &str, out: &mut Vec<Change>)
         ));
     }
     // The schema's documented default usually moves with the overlay default: report one.
-    let documented = out.iter().any(|c| c.kind == "default-changed" && c.subject == to);
+    let documented = out
+        .iter()
+        .any(|c| c.kind == "default-changed" && c.subject == to);
     if ow.default != nw.default && !documented {
-        let show_default = |d: &Option<String>| d.clone().map_or("none".to_owned(), |d| format!("`{d}`"));
+        let show_default =
+            |d: &Option<String>| d.clone().map_or("none".to_owned(), |d| format!("`{d}`"));
         out.push(Change::new(
             Class::NeedsAttention,
             "default-changed",
@@ -285,7 +337,8 @@ fn output(o: &ToolView, n: &ToolView, out: &mut Vec<Change>) {
             Class::Breaking,
             "output-removed",
             "output",
-            "outputSchema removed; clients reading structuredContent by its schema lose it".to_owned(),
+            "outputSchema removed; clients reading structuredContent by its schema lose it"
+                .to_owned(),
         )),
         (None, Some(_)) => out.push(Change::new(
             Class::Safe,
@@ -302,37 +355,57 @@ fn upstream(o: &ToolView, n: &ToolView, out: &mut Vec<Change>) {
         out.push(Change::new(Class::NeedsAttention, kind, "", reason));
     };
     if o.operation != n.operation {
-        attention(out, "operation-changed", format!(
-            "now calls {} (was {}); results and errors may differ",
-            n.operation, o.operation
-        ));
+        attention(
+            out,
+            "operation-changed",
+            format!(
+                "now calls {} (was {}); results and errors may differ",
+                n.operation, o.operation
+            ),
+        );
     }
     if o.version != n.version {
-        attention(out, "version-changed", format!(
-            "`Version` header changed from {} to {}",
-            o.version.as_deref().unwrap_or("none"),
-            n.version.as_deref().unwrap_or("none")
-        ));
+        attention(
+            out,
+            "version-changed",
+            format!(
+                "`Version` header changed from {} to {}",
+                o.version.as_deref().unwrap_or("none"),
+                n.version.as_deref().unwrap_or("none")
+            ),
+        );
     }
     if o.scopes != n.scopes {
-        attention(out, "scopes-changed", format!(
-            "scopes changed from [{}] to [{}]; tokens without a new scope start failing",
-            o.scopes.join(", "),
-            n.scopes.join(", ")
-        ));
+        attention(
+            out,
+            "scopes-changed",
+            format!(
+                "scopes changed from [{}] to [{}]; tokens without a new scope start failing",
+                o.scopes.join(", "),
+                n.scopes.join(", ")
+            ),
+        );
     }
     if o.deprecated != n.deprecated {
-        attention(out, "deprecated", if n.deprecated {
-            "HighLevel now marks the operation deprecated; plan a replacement".to_owned()
-        } else {
-            "no longer marked deprecated".to_owned()
-        });
+        attention(
+            out,
+            "deprecated",
+            if n.deprecated {
+                "HighLevel now marks the operation deprecated; plan a replacement".to_owned()
+            } else {
+                "no longer marked deprecated".to_owned()
+            },
+        );
     }
     if o.location != n.location {
-        attention(out, "location-changed", format!(
-            "the location id now goes to {} (was {})",
-            n.location, o.location
-        ));
+        attention(
+            out,
+            "location-changed",
+            format!(
+                "the location id now goes to {} (was {})",
+                n.location, o.location
+            ),
+        );
     }
 }
 

@@ -27,7 +27,9 @@ fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
 /// The commit id `rev` names, or an error saying it does not exist.
 pub fn resolve(root: &Path, rev: &str) -> Result<String, String> {
     if rev.starts_with('-') {
-        return Err(format!("error: `{rev}` is not a revision (it starts with `-`)"));
+        return Err(format!(
+            "error: `{rev}` is not a revision (it starts with `-`)"
+        ));
     }
     let spec = format!("{rev}^{{commit}}");
     match git(root, &["rev-parse", "--verify", "--quiet", &spec]) {
@@ -78,13 +80,20 @@ pub fn checkout_spec(root: &Path, commit: &str) -> Result<(TempDir, usize), Stri
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    let tmp = TempDir(std::env::temp_dir().join(format!(
-        "xtask-diff-{}-{nanos}",
-        std::process::id()
-    )));
+    let tmp =
+        TempDir(std::env::temp_dir().join(format!("xtask-diff-{}-{nanos}", std::process::id())));
     let list = git(
         root,
-        &["ls-tree", "-r", "-z", "--name-only", commit, "--", "spec/openapi", "spec/tools"],
+        &[
+            "ls-tree",
+            "-r",
+            "-z",
+            "--name-only",
+            commit,
+            "--",
+            "spec/openapi",
+            "spec/tools",
+        ],
     )?;
     let mut count = 0;
     for dir in ["openapi", "tools"] {

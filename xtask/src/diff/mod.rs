@@ -16,7 +16,6 @@ pub mod render;
 pub mod schema;
 pub mod tools;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::Class;
@@ -120,20 +119,22 @@ impl Report {
     }
 }
 
-/// Compares the tools of two spec folders (each holding `openapi/` and `tools/`). Errors of
-/// either side are returned as rendered diagnostics, prefixed with the side's name.
-pub fn diff_dirs(
-    old: &Path,
-    old_name: &str,
-    new: &Path,
-    new_name: &str,
-) -> Result<(BTreeMap<String, tools::ToolView>, BTreeMap<String, tools::ToolView>, Vec<ToolDiff>), String> {
+/// Compares the tools of two spec folders (each holding `openapi/` and `tools/`), named
+/// `old_name` and `new_name` in the report; nothing is acknowledged yet. Errors of either side
+/// are returned as rendered diagnostics, saying which side.
+pub fn diff_dirs(old: &Path, old_name: &str, new: &Path, new_name: &str) -> Result<Report, String> {
     let old_tools = tools::load(old)
         .map_err(|d| format!("error: the spec at {old_name} does not lower:\n\n{d}"))?;
     let new_tools = tools::load(new)
         .map_err(|d| format!("error: the spec in the {new_name} does not lower:\n\n{d}"))?;
-    let diffs = compare::compare_sets(&old_tools, &new_tools);
-    Ok((old_tools, new_tools, diffs))
+    Ok(Report {
+        base: old_name.to_owned(),
+        head: new_name.to_owned(),
+        tool_counts: (old_tools.len(), new_tools.len()),
+        tools: compare::compare_sets(&old_tools, &new_tools),
+        acknowledged: Vec::new(),
+        ack_file: DEFAULT_ACK_FILE.to_owned(),
+    })
 }
 
 /// What `cargo xtask diff` was asked.
@@ -151,24 +152,12 @@ pub const DEFAULT_ACK_FILE: &str = "CHANGELOG.md";
 /// Runs the diff for the workspace at `root`: the base revision's spec/ against the working
 /// tree's. Writes nothing (the base is read into a temporary folder that is removed).
 pub fn run(root: &Path, opts: &Options) -> Result<Report, String> {
-    let commit = match &opts.base {
-        Some(rev) => git::resolve(root, rev)?,
-        None => git::default_base(root)?,
-    };
-    let short = git::short(root, &commit);
-    let base_name = match &opts.base {
-        Some(rev) if rev != &short => format!("{rev} ({short})"),
-        _ => short.clone(),
-    };
-    let (tmp, _files) = git::checkout_spec(root, &commit)?;
-    let (old, new, tools) = diff_dirs(&tmp.0.join("spec"), &base_name, &root.join("spec"), "working tree")?;
-    drop(tmp);
-
     let ack_rel = opts
         .ack_file
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_ACK_FILE));
     let ack_path = root.join(&ack_rel);
+    // A missing default changelog acknowledges nothing; a missing file named by --ack is a mistake.
     let head_text = match std::fs::read_to_string(&ack_path) {
         Ok(t) => t,
         Err(_) if opts.ack_file.is_none() => String::new(),
@@ -179,10 +168,29 @@ pub fn run(root: &Path, opts: &Options) -> Result<Report, String> {
             ));
         }
     };
+    let commit = match &opts.base {
+        Some(rev) => git::resolve(root, rev)?,
+        None => git::default_base(root)?,
+    };
+    let short = git::short(root, &commit);
+    let base_name = match &opts.base {
+        Some(rev) if rev != &short => format!("{rev} ({short})"),
+        _ => short,
+    };
+    let (tmp, _files) = git::checkout_spec(root, &commit)?;
+    let mut report = diff_dirs(
+        &tmp.0.join("spec"),
+        &base_name,
+        &root.join("spec"),
+        "working tree",
+    )?;
+    drop(tmp);
+
     let rel = ack_rel.to_string_lossy().replace('\\', "/");
     let base_text = git::show(root, &commit, &rel).unwrap_or_default();
     let acks = ack::Acks::parse(&base_text, &head_text);
-    let acknowledged = tools
+    report.acknowledged = report
+        .tools
         .iter()
         .filter(|t| t.worst() == Class::Breaking)
         .filter(|t| {
@@ -192,12 +200,6 @@ pub fn run(root: &Path, opts: &Options) -> Result<Report, String> {
         })
         .map(|t| t.name.clone())
         .collect();
-    Ok(Report {
-        base: base_name,
-        head: "working tree".to_owned(),
-        tool_counts: (old.len(), new.len()),
-        tools,
-        acknowledged,
-        ack_file: rel,
-    })
+    report.ack_file = rel;
+    Ok(report)
 }

@@ -108,7 +108,11 @@ pub fn markdown(r: &Report) -> String {
             })
             .collect();
         if !text.is_empty() {
-            let _ = writeln!(s, "- **Safe** {TEXT} (descriptions, titles): {}", text.join(", "));
+            let _ = writeln!(
+                s,
+                "- **Safe** {TEXT} (descriptions, titles): {}",
+                text.join(", ")
+            );
         }
     }
     s

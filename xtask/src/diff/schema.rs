@@ -163,14 +163,28 @@ fn list(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(" | ")
 }
 
-fn types(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>, out: &mut Vec<Change>) {
+fn types(
+    side: Side,
+    path: &str,
+    o: &Map<String, Value>,
+    n: &Map<String, Value>,
+    out: &mut Vec<Change>,
+) {
     let (ot, nt) = (type_set(o), type_set(n));
     if ot == nt {
         return;
     }
     let (scope, kind, reason) = match (&ot, &nt) {
-        (None, Some(t)) => (Scope::Narrower, "type-narrowed", format!("type now restricted to {}", list(t))),
-        (Some(t), None) => (Scope::Wider, "type-widened", format!("type no longer restricted (was {})", list(t))),
+        (None, Some(t)) => (
+            Scope::Narrower,
+            "type-narrowed",
+            format!("type now restricted to {}", list(t)),
+        ),
+        (Some(t), None) => (
+            Scope::Wider,
+            "type-widened",
+            format!("type no longer restricted (was {})", list(t)),
+        ),
         (Some(a), Some(b)) if types_within(b, a) => (
             Scope::Narrower,
             "type-narrowed",
@@ -191,7 +205,13 @@ fn types(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>,
     out.push(Change::new(side.judge(scope), kind, path, reason));
 }
 
-fn format(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>, out: &mut Vec<Change>) {
+fn format(
+    side: Side,
+    path: &str,
+    o: &Map<String, Value>,
+    n: &Map<String, Value>,
+    out: &mut Vec<Change>,
+) {
     let (of, nf) = (o.get("format"), n.get("format"));
     if of == nf {
         return;
@@ -220,12 +240,21 @@ fn value_set(v: Option<&Value>) -> Option<BTreeSet<String>> {
     })
 }
 
-fn enums(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>, out: &mut Vec<Change>) {
+fn enums(
+    side: Side,
+    path: &str,
+    o: &Map<String, Value>,
+    n: &Map<String, Value>,
+    out: &mut Vec<Change>,
+) {
     let (oe, ne) = (value_set(o.get("enum")), value_set(n.get("enum")));
     let (scope, reason) = match (&oe, &ne) {
         (None, None) => return,
         (Some(a), Some(b)) if a == b => return,
-        (None, Some(b)) => (Scope::Narrower, format!("values now limited to {}", list(b))),
+        (None, Some(b)) => (
+            Scope::Narrower,
+            format!("values now limited to {}", list(b)),
+        ),
         (Some(a), None) => (Scope::Wider, format!("no longer limited to {}", list(a))),
         (Some(a), Some(b)) => {
             let removed: BTreeSet<String> = a.difference(b).cloned().collect();
@@ -253,9 +282,18 @@ fn enums(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>,
     out.push(Change::new(side.judge(scope), kind, path, reason));
 }
 
-fn bounds(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>, out: &mut Vec<Change>) {
+fn bounds(
+    side: Side,
+    path: &str,
+    o: &Map<String, Value>,
+    n: &Map<String, Value>,
+    out: &mut Vec<Change>,
+) {
     for key in LOWER.iter().chain(UPPER.iter()) {
-        let (ob, nb) = (o.get(*key).and_then(Value::as_f64), n.get(*key).and_then(Value::as_f64));
+        let (ob, nb) = (
+            o.get(*key).and_then(Value::as_f64),
+            n.get(*key).and_then(Value::as_f64),
+        );
         if ob == nb {
             continue;
         }
@@ -266,12 +304,20 @@ fn bounds(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>
             (Some(a), Some(b)) if (b > a) == lower => Scope::Narrower,
             _ => Scope::Wider,
         };
-        let kind = if scope == Scope::Narrower { "bounds-narrowed" } else { "bounds-widened" };
+        let kind = if scope == Scope::Narrower {
+            "bounds-narrowed"
+        } else {
+            "bounds-widened"
+        };
         out.push(Change::new(
             side.judge(scope),
             kind,
             path,
-            format!("`{key}` changed from {} to {}", show(o.get(*key)), show(n.get(*key))),
+            format!(
+                "`{key}` changed from {} to {}",
+                show(o.get(*key)),
+                show(n.get(*key))
+            ),
         ));
     }
     if o.get("pattern") != n.get("pattern") {
@@ -284,12 +330,22 @@ fn bounds(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>
             class,
             "pattern-changed",
             path,
-            format!("`pattern` changed from {} to {}", show(o.get("pattern")), show(n.get("pattern"))),
+            format!(
+                "`pattern` changed from {} to {}",
+                show(o.get("pattern")),
+                show(n.get("pattern"))
+            ),
         ));
     }
 }
 
-fn text_and_defaults(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>, out: &mut Vec<Change>) {
+fn text_and_defaults(
+    side: Side,
+    path: &str,
+    o: &Map<String, Value>,
+    n: &Map<String, Value>,
+    out: &mut Vec<Change>,
+) {
     for key in ["description", "title", "examples"] {
         if o.get(key) != n.get(key) {
             out.push(Change::new(
@@ -318,7 +374,11 @@ fn text_and_defaults(side: Side, path: &str, o: &Map<String, Value>, n: &Map<Str
 pub fn required(o: &Map<String, Value>) -> BTreeSet<String> {
     o.get("required")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -331,10 +391,22 @@ pub fn child(path: &str, name: &str) -> String {
     }
 }
 
-fn properties(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>, out: &mut Vec<Change>) {
+fn properties(
+    side: Side,
+    path: &str,
+    o: &Map<String, Value>,
+    n: &Map<String, Value>,
+    out: &mut Vec<Change>,
+) {
     let empty = Map::new();
-    let op = o.get("properties").and_then(Value::as_object).unwrap_or(&empty);
-    let np = n.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+    let op = o
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let np = n
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let (or, nr) = (required(o), required(n));
     let noun = side.noun();
     for (name, ov) in op {
@@ -350,7 +422,10 @@ fn properties(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Va
     for name in np.keys().filter(|k| !op.contains_key(*k)) {
         let at = child(path, name);
         let (class, reason) = match (side, nr.contains(name)) {
-            (Side::Input, true) => (Class::Breaking, format!("required {noun} added; old calls lack it")),
+            (Side::Input, true) => (
+                Class::Breaking,
+                format!("required {noun} added; old calls lack it"),
+            ),
             (Side::Input, false) => (Class::Safe, format!("optional {noun} added")),
             (Side::Output, _) => (Class::Safe, format!("{noun} added")),
         };
@@ -360,7 +435,13 @@ fn properties(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Va
 
 /// A property of `old` that `new` no longer declares: what happens to it depends on what `new`
 /// says about undeclared keys (`additional`).
-fn removed_property(side: Side, at: &str, old: &Value, additional: Option<&Value>, out: &mut Vec<Change>) {
+fn removed_property(
+    side: Side,
+    at: &str,
+    old: &Value,
+    additional: Option<&Value>,
+    out: &mut Vec<Change>,
+) {
     let noun = side.noun();
     let (class, reason) = match (side, additional) {
         (_, Some(schema @ Value::Object(_))) => {
@@ -396,7 +477,11 @@ pub fn required_change(side: Side, path: &str, was: bool, now: bool, out: &mut V
         return;
     }
     let (class, kind, reason) = match (side, now) {
-        (Side::Input, true) => (Class::Breaking, "made-required", "now required; calls without it are rejected"),
+        (Side::Input, true) => (
+            Class::Breaking,
+            "made-required",
+            "now required; calls without it are rejected",
+        ),
         (Side::Input, false) => (Class::Safe, "made-optional", "now optional"),
         (Side::Output, true) => (Class::Safe, "made-required", "now always present"),
         (Side::Output, false) => (
@@ -408,7 +493,13 @@ pub fn required_change(side: Side, path: &str, was: bool, now: bool, out: &mut V
     out.push(Change::new(class, kind, path, reason.to_owned()));
 }
 
-fn additional(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Value>, out: &mut Vec<Change>) {
+fn additional(
+    side: Side,
+    path: &str,
+    o: &Map<String, Value>,
+    n: &Map<String, Value>,
+    out: &mut Vec<Change>,
+) {
     let (oa, na) = (o.get("additionalProperties"), n.get("additionalProperties"));
     if oa == na {
         return;
@@ -421,7 +512,9 @@ fn additional(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Va
     };
     let (a, b) = (openness(oa), openness(na));
     if a == 1 && b == 1 {
-        let (Some(oa), Some(na)) = (oa, na) else { return };
+        let (Some(oa), Some(na)) = (oa, na) else {
+            return;
+        };
         compare(side, &format!("{path}.*"), oa, na, false, out);
         return;
     }
@@ -450,4 +543,85 @@ fn additional(side: Side, path: &str, o: &Map<String, Value>, n: &Map<String, Va
             show(na)
         ),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// (kind, class) of every change between `old` and `new` on `side`.
+    fn judge(side: Side, old: Value, new: Value) -> Vec<(&'static str, Class)> {
+        let mut out = Vec::new();
+        compare(side, "x", &old, &new, false, &mut out);
+        out.into_iter().map(|c| (c.kind, c.class)).collect()
+    }
+
+    #[test]
+    fn one_edit_means_opposite_things_on_the_two_sides() {
+        let two = json!({"type": "string", "enum": ["a", "b"]});
+        let three = json!({"type": "string", "enum": ["a", "b", "c"]});
+        assert_eq!(
+            judge(Side::Input, two.clone(), three.clone()),
+            [("enum-widened", Class::Safe)]
+        );
+        assert_eq!(
+            judge(Side::Output, two.clone(), three.clone()),
+            [("enum-widened", Class::NeedsAttention)]
+        );
+        assert_eq!(
+            judge(Side::Input, three.clone(), two.clone()),
+            [("enum-narrowed", Class::Breaking)]
+        );
+        assert_eq!(
+            judge(Side::Output, three, two),
+            [("enum-narrowed", Class::Safe)]
+        );
+        let small = json!({"type": "integer", "maximum": 10});
+        let big = json!({"type": "number", "maximum": 20});
+        assert_eq!(
+            judge(Side::Input, small.clone(), big.clone()),
+            [
+                ("type-widened", Class::Safe),
+                ("bounds-widened", Class::Safe)
+            ]
+        );
+        assert_eq!(
+            judge(Side::Output, big, small),
+            [
+                ("type-narrowed", Class::Safe),
+                ("bounds-narrowed", Class::Safe)
+            ]
+        );
+    }
+
+    #[test]
+    fn output_fields_that_may_go_missing_need_attention() {
+        let old =
+            json!({"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]});
+        let new = json!({"type": "object", "properties": {"id": {"type": "string"}}});
+        assert_eq!(
+            judge(Side::Output, old.clone(), new.clone()),
+            [("made-optional", Class::NeedsAttention)]
+        );
+        assert_eq!(
+            judge(Side::Input, old, new),
+            [("made-optional", Class::Safe)]
+        );
+    }
+
+    #[test]
+    fn a_different_type_breaks_both_sides() {
+        let s = json!({"type": "string"});
+        let b = json!({"type": "boolean"});
+        assert_eq!(
+            judge(Side::Input, s.clone(), b.clone()),
+            [("type-changed", Class::Breaking)]
+        );
+        assert_eq!(
+            judge(Side::Output, s, b),
+            [("type-changed", Class::Breaking)]
+        );
+    }
 }

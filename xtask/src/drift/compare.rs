@@ -37,16 +37,26 @@ impl Op<'_> {
 
 fn operations<'a>(r: &Resolver<'a>, file: &'a SourceFile) -> Vec<Op<'a>> {
     let mut out = Vec::new();
-    let Some(paths) = r.child(&Node::root(file), "paths") else { return out };
-    let Some(pm) = paths.value.as_object() else { return out };
+    let Some(paths) = r.child(&Node::root(file), "paths") else {
+        return out;
+    };
+    let Some(pm) = paths.value.as_object() else {
+        return out;
+    };
     for path in pm.keys() {
-        let Some(item) = r.child(&paths, path) else { continue };
+        let Some(item) = r.child(&paths, path) else {
+            continue;
+        };
         for method in METHODS {
             if let Some(node) = r.child(&item, method) {
                 out.push(Op {
                     method,
                     path: path.clone(),
-                    id: node.value.get("operationId").and_then(Value::as_str).map(str::to_owned),
+                    id: node
+                        .value
+                        .get("operationId")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                     node,
                 });
             }
@@ -73,7 +83,14 @@ struct Cx<'a, 'o> {
 }
 
 impl Cx<'_, '_> {
-    fn push(&mut self, class: Class, kind: &'static str, subject: String, detail: String, at: &Node<'_>) {
+    fn push(
+        &mut self,
+        class: Class,
+        kind: &'static str,
+        subject: String,
+        detail: String,
+        at: &Node<'_>,
+    ) {
         let span = at.file.span(&at.pointer);
         let documented = self.documented(at, kind);
         self.items.push(Item {
@@ -114,7 +131,9 @@ fn comment_above(lines: &[String], line: usize) -> Option<String> {
     let mut i = line.checked_sub(1)?;
     while i > 0 {
         let text = lines.get(i - 1)?.trim();
-        let Some(comment) = text.strip_prefix('#') else { break };
+        let Some(comment) = text.strip_prefix('#') else {
+            break;
+        };
         parts.push(comment.trim().to_owned());
         i -= 1;
     }
@@ -154,18 +173,18 @@ pub fn compare_app(
     let mut matched = BTreeSet::new();
     for s in &spec_ops {
         cx.op = s.label();
-        let by_op_id = s
-            .id
-            .as_deref()
-            .and_then(|id| by_id.get(id))
-            .and_then(|v| (v.len() == 1).then(|| v[0]));
+        let by_op_id =
+            s.id.as_deref()
+                .and_then(|id| by_id.get(id))
+                .and_then(|v| (v.len() == 1).then(|| v[0]));
         let found = by_op_id.or_else(|| by_route.get(&(s.method, s.path.as_str())).copied());
         let Some(i) = found else {
             cx.push(
                 Class::Breaking,
                 "operation-removed",
                 s.id.clone().unwrap_or_default(),
-                "HighLevel's file has no such operation (by operationId, nor by method and path)".to_owned(),
+                "HighLevel's file has no such operation (by operationId, nor by method and path)"
+                    .to_owned(),
                 &s.node,
             );
             continue;
@@ -198,7 +217,13 @@ pub fn compare_app(
         .iter()
         .enumerate()
         .filter(|(i, _)| !matched.contains(i))
-        .map(|(_, o)| format!("{} ({})", o.label(), o.id.as_deref().unwrap_or("no operationId")))
+        .map(|(_, o)| {
+            format!(
+                "{} ({})",
+                o.label(),
+                o.id.as_deref().unwrap_or("no operationId")
+            )
+        })
         .collect();
     AppDrift {
         app: app.to_owned(),
@@ -222,7 +247,13 @@ fn compare_op(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
         } else {
             "spec/ marks the operation deprecated; HighLevel does not"
         };
-        cx.push(Class::NeedsAttention, "deprecated", String::new(), detail.to_owned(), s);
+        cx.push(
+            Class::NeedsAttention,
+            "deprecated",
+            String::new(),
+            detail.to_owned(),
+            s,
+        );
     }
     parameters(cx, s, o);
     let (sr, or) = (cx.spec, cx.official);
@@ -274,12 +305,26 @@ fn success<'a>(r: &Resolver<'a>, op: &Node<'a>) -> Option<Node<'a>> {
 /// Parameters by (`in`, name); header names compared case-insensitively, as HTTP does.
 fn params<'a>(r: &Resolver<'a>, op: &Node<'a>) -> BTreeMap<(String, String), Node<'a>> {
     let mut out = BTreeMap::new();
-    let Some(list) = r.child(op, "parameters") else { return out };
+    let Some(list) = r.child(op, "parameters") else {
+        return out;
+    };
     let n = list.value.as_array().map_or(0, Vec::len);
     for i in 0..n {
-        let Some(p) = r.child(&list, &i.to_string()).and_then(|p| r.deref(p)) else { continue };
-        let loc = p.value.get("in").and_then(Value::as_str).unwrap_or("").to_owned();
-        let mut name = p.value.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+        let Some(p) = r.child(&list, &i.to_string()).and_then(|p| r.deref(p)) else {
+            continue;
+        };
+        let loc = p
+            .value
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let mut name = p
+            .value
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         if loc == "header" {
             name = name.to_ascii_lowercase();
         }
@@ -306,11 +351,20 @@ fn parameters(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
             continue;
         }
         let (class, why) = if required(p.value) {
-            (Class::Breaking, "HighLevel requires it; calls without it fail")
+            (
+                Class::Breaking,
+                "HighLevel requires it; calls without it fail",
+            )
         } else {
             (Class::Safe, "optional; add it to offer it")
         };
-        cx.push(class, "parameter-added", format!("{loc} {name}"), format!("new parameter: {why}"), &list_at);
+        cx.push(
+            class,
+            "parameter-added",
+            format!("{loc} {name}"),
+            format!("new parameter: {why}"),
+            &list_at,
+        );
     }
     for ((loc, name), p) in &sp {
         let subject = format!("{loc} {name}");
@@ -325,14 +379,34 @@ fn parameters(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
             continue;
         };
         if is_deprecated(q.value) && !is_deprecated(p.value) {
-            cx.push(Class::NeedsAttention, "deprecated", subject.clone(), "HighLevel marks the parameter deprecated".to_owned(), p);
+            cx.push(
+                Class::NeedsAttention,
+                "deprecated",
+                subject.clone(),
+                "HighLevel marks the parameter deprecated".to_owned(),
+                p,
+            );
         }
         match (required(p.value), required(q.value)) {
-            (false, true) => cx.push(Class::Breaking, "required-changed", subject.clone(), "HighLevel requires it; spec/ does not".to_owned(), p),
-            (true, false) => cx.push(Class::NeedsAttention, "required-changed", subject.clone(), "spec/ requires it; HighLevel does not".to_owned(), p),
+            (false, true) => cx.push(
+                Class::Breaking,
+                "required-changed",
+                subject.clone(),
+                "HighLevel requires it; spec/ does not".to_owned(),
+                p,
+            ),
+            (true, false) => cx.push(
+                Class::NeedsAttention,
+                "required-changed",
+                subject.clone(),
+                "spec/ requires it; HighLevel does not".to_owned(),
+                p,
+            ),
             _ => {}
         }
-        let (Some(ps), Some(qs)) = (sr.child(p, "schema"), or.child(q, "schema")) else { continue };
+        let (Some(ps), Some(qs)) = (sr.child(p, "schema"), or.child(q, "schema")) else {
+            continue;
+        };
         if loc == "header" && name == "version" {
             let (a, b) = (sr.flatten(ps), or.flatten(qs));
             if a.enums != b.enums {
@@ -340,7 +414,11 @@ fn parameters(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
                     Class::Breaking,
                     "version-changed",
                     "header Version".to_owned(),
-                    format!("Version is {} upstream (spec: {})", set(&b.enums), set(&a.enums)),
+                    format!(
+                        "Version is {} upstream (spec: {})",
+                        set(&b.enums),
+                        set(&a.enums)
+                    ),
                     &a.at,
                 );
             }
@@ -353,7 +431,11 @@ fn parameters(cx: &mut Cx<'_, '_>, s: &Node<'_>, o: &Node<'_>) {
 fn set(v: &Option<BTreeSet<String>>) -> String {
     match v {
         None => "unset".to_owned(),
-        Some(s) => s.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
+        Some(s) => s
+            .iter()
+            .map(|x| format!("`{x}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -371,30 +453,61 @@ fn schema(cx: &mut Cx<'_, '_>, dir: Dir, at: &str, s: &Node<'_>, o: &Node<'_>, d
             Class::NeedsAttention,
             "type-changed",
             at.to_owned(),
-            format!("type is {} upstream (spec: {})", set(&b.types), set(&a.types)),
+            format!(
+                "type is {} upstream (spec: {})",
+                set(&b.types),
+                set(&a.types)
+            ),
             s,
         );
     }
     enums(cx, dir, at, &a, &b, s);
     if b.deprecated && !a.deprecated {
-        cx.push(Class::NeedsAttention, "deprecated", at.to_owned(), "HighLevel marks it deprecated".to_owned(), s);
+        cx.push(
+            Class::NeedsAttention,
+            "deprecated",
+            at.to_owned(),
+            "HighLevel marks it deprecated".to_owned(),
+            s,
+        );
     }
     let add_at = a.properties_at.clone().unwrap_or_else(|| a.at.clone());
     for (name, q) in &b.properties {
         let sub = format!("{at}.{name}");
         let Some(p) = a.properties.get(name) else {
             let (class, why) = match (dir, b.required.contains(name)) {
-                (Dir::Request, true) => (Class::Breaking, "HighLevel requires it; calls without it fail"),
+                (Dir::Request, true) => (
+                    Class::Breaking,
+                    "HighLevel requires it; calls without it fail",
+                ),
                 (Dir::Request, false) => (Class::Safe, "optional; add it to offer it"),
                 (Dir::Response, _) => (Class::Safe, "HighLevel returns it; add it if useful"),
             };
-            cx.push(class, "field-added", sub, format!("new field: {why}"), &add_at);
+            cx.push(
+                class,
+                "field-added",
+                sub,
+                format!("new field: {why}"),
+                &add_at,
+            );
             continue;
         };
         if dir == Dir::Request {
             match (a.required.contains(name), b.required.contains(name)) {
-                (false, true) => cx.push(Class::Breaking, "required-changed", sub.clone(), "HighLevel requires it; spec/ does not".to_owned(), p),
-                (true, false) => cx.push(Class::NeedsAttention, "required-changed", sub.clone(), "spec/ requires it; HighLevel does not".to_owned(), p),
+                (false, true) => cx.push(
+                    Class::Breaking,
+                    "required-changed",
+                    sub.clone(),
+                    "HighLevel requires it; spec/ does not".to_owned(),
+                    p,
+                ),
+                (true, false) => cx.push(
+                    Class::NeedsAttention,
+                    "required-changed",
+                    sub.clone(),
+                    "spec/ requires it; HighLevel does not".to_owned(),
+                    p,
+                ),
                 _ => {}
             }
         }
@@ -420,18 +533,44 @@ fn enums(cx: &mut Cx<'_, '_>, dir: Dir, at: &str, a: &Flat<'_>, b: &Flat<'_>, s:
     let (Some(ea), Some(eb)) = (&a.enums, &b.enums) else {
         // Our response schemas drop long enums on purpose; a request enum HighLevel added is news.
         if dir == Dir::Request && a.enums.is_none() && b.enums.is_some() {
-            cx.push(Class::NeedsAttention, "enum-changed", at.to_owned(), format!("HighLevel limits it to {}", set(&b.enums)), s);
+            cx.push(
+                Class::NeedsAttention,
+                "enum-changed",
+                at.to_owned(),
+                format!("HighLevel limits it to {}", set(&b.enums)),
+                s,
+            );
         }
         return;
     };
     let gone: BTreeSet<String> = ea.difference(eb).cloned().collect();
     let new: BTreeSet<String> = eb.difference(ea).cloned().collect();
     if !gone.is_empty() {
-        let class = if dir == Dir::Request { Class::Breaking } else { Class::NeedsAttention };
-        cx.push(class, "enum-changed", at.to_owned(), format!("values no longer upstream: {}", set(&Some(gone))), s);
+        let class = if dir == Dir::Request {
+            Class::Breaking
+        } else {
+            Class::NeedsAttention
+        };
+        cx.push(
+            class,
+            "enum-changed",
+            at.to_owned(),
+            format!("values no longer upstream: {}", set(&Some(gone))),
+            s,
+        );
     }
     if !new.is_empty() {
-        let class = if dir == Dir::Request { Class::Safe } else { Class::NeedsAttention };
-        cx.push(class, "enum-changed", at.to_owned(), format!("new values upstream: {}", set(&Some(new))), s);
+        let class = if dir == Dir::Request {
+            Class::Safe
+        } else {
+            Class::NeedsAttention
+        };
+        cx.push(
+            class,
+            "enum-changed",
+            at.to_owned(),
+            format!("new values upstream: {}", set(&Some(new))),
+            s,
+        );
     }
 }

@@ -123,7 +123,10 @@ pub fn run(spec_dir: &Path, official_dir: &Path) -> Result<Report, String> {
     if diags.has_errors() {
         diags.sort();
         return Err(diag_error(
-            &format!("{} holds files that are not valid JSON", official_dir.display()),
+            &format!(
+                "{} holds files that are not valid JSON",
+                official_dir.display()
+            ),
             &diags,
         ));
     }
@@ -135,7 +138,10 @@ pub fn run(spec_dir: &Path, official_dir: &Path) -> Result<Report, String> {
     }
     for file in official.apps.values() {
         let v = &file.value;
-        let is_openapi = v.get("openapi").and_then(|o| o.as_str()).is_some_and(|o| o.starts_with('3'))
+        let is_openapi = v
+            .get("openapi")
+            .and_then(|o| o.as_str())
+            .is_some_and(|o| o.starts_with('3'))
             && v.get("paths").is_some_and(|p| p.is_object());
         if !is_openapi {
             return Err(format!(
@@ -151,7 +157,11 @@ pub fn run(spec_dir: &Path, official_dir: &Path) -> Result<Report, String> {
         diags.sort();
         return Err(diag_error("spec/ does not load", &diags));
     }
-    if !spec.openapi.keys().any(|app| official.apps.contains_key(app)) {
+    if !spec
+        .openapi
+        .keys()
+        .any(|app| official.apps.contains_key(app))
+    {
         let ours: Vec<&str> = spec.openapi.keys().map(String::as_str).collect();
         return Err(format!(
             "error: none of spec/'s apps ({}) has a file in {}\n   = help: {help}",
@@ -190,25 +200,24 @@ pub fn run(spec_dir: &Path, official_dir: &Path) -> Result<Report, String> {
         .map(|(app, f)| (app.clone(), count_operations(&f.value)))
         .collect();
     Ok(Report {
-        official: official_dir
-            .file_name()
-            .map_or_else(|| official_dir.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        official: official_dir.file_name().map_or_else(
+            || official_dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
         apps,
         uncovered,
     })
 }
 
 fn count_operations(doc: &serde_json::Value) -> usize {
-    doc.get("paths")
-        .and_then(|p| p.as_object())
-        .map_or(0, |p| {
-            p.values()
-                .map(|item| {
-                    ["get", "post", "put", "patch", "delete"]
-                        .iter()
-                        .filter(|m| item.get(**m).is_some())
-                        .count()
-                })
-                .sum()
-        })
+    doc.get("paths").and_then(|p| p.as_object()).map_or(0, |p| {
+        p.values()
+            .map(|item| {
+                ["get", "post", "put", "patch", "delete"]
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .count()
+            })
+            .sum()
+    })
 }

@@ -30,7 +30,10 @@ fn line(i: &super::Item) -> String {
 /// The report as Markdown.
 pub fn markdown(r: &Report) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "## Drift: spec/openapi against HighLevel's official files\n");
+    let _ = writeln!(
+        s,
+        "## Drift: spec/openapi against HighLevel's official files\n"
+    );
     let spec_ops: usize = r.apps.iter().map(|a| a.spec_operations).sum();
     let not_in_spec: usize = r.apps.iter().map(|a| a.not_in_spec.len()).sum();
     let uncovered_ops: usize = r.uncovered.iter().map(|u| u.1).sum();
@@ -74,7 +77,11 @@ pub fn markdown(r: &Report) -> String {
         if a.items.is_empty() {
             s.push_str("No drift in the operations spec/ describes.\n");
         }
-        let undocumented = |c: Class| a.items.iter().filter(move |i| i.class == c && i.documented.is_none());
+        let undocumented = |c: Class| {
+            a.items
+                .iter()
+                .filter(move |i| i.class == c && i.documented.is_none())
+        };
         for c in [Class::Breaking, Class::NeedsAttention] {
             for i in undocumented(c) {
                 let _ = writeln!(s, "- **{}** {}", c.label(), line(i));

@@ -99,11 +99,16 @@ impl<'a> Resolver<'a> {
         if depth == 0 {
             flat.at = node.clone();
         }
-        let Some(m) = node.value.as_object() else { return };
+        let Some(m) = node.value.as_object() else {
+            return;
+        };
         if let Some(t) = m.get("type") {
             let mut set: BTreeSet<String> = match t {
                 Value::String(s) => BTreeSet::from([s.clone()]),
-                Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
                 _ => BTreeSet::new(),
             };
             set.remove("null");
@@ -118,7 +123,8 @@ impl<'a> Resolver<'a> {
             );
         }
         if let Some(Value::Array(r)) = m.get("required") {
-            flat.required.extend(r.iter().filter_map(|v| v.as_str().map(str::to_owned)));
+            flat.required
+                .extend(r.iter().filter_map(|v| v.as_str().map(str::to_owned)));
         }
         if m.get("deprecated") == Some(&Value::Bool(true)) {
             flat.deprecated = true;
