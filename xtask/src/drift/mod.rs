@@ -6,6 +6,7 @@
 //! fails before comparing anything.
 
 pub mod compare;
+mod fields;
 pub mod render;
 pub mod resolve;
 
