@@ -41,15 +41,21 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "{} changed: {} breaking, {} needing attention, {} safe.\n",
+        "{} differ: {} breaking, {} needing attention, {} safe.\n",
         plural(r.tools.len(), "tool", "tools"),
         r.count(Class::Breaking),
         r.count(Class::NeedsAttention),
         r.count(Class::Safe),
     );
-    s.push_str("| Tool | Status | Breaking | Needs attention | Safe |\n");
-    s.push_str("| --- | --- | ---: | ---: | ---: |\n");
-    for t in &r.tools {
+    // New tools say nothing more than their name: one line for all of them keeps a report of a
+    // large addition within a pull-request comment's size.
+    let (added, others): (Vec<&ToolDiff>, Vec<&ToolDiff>) =
+        r.tools.iter().partition(|t| t.status == ToolStatus::Added);
+    if !others.is_empty() {
+        s.push_str("| Tool | Status | Breaking | Needs attention | Safe |\n");
+        s.push_str("| --- | --- | ---: | ---: | ---: |\n");
+    }
+    for t in &others {
         let mut breaking = t.count(Class::Breaking).to_string();
         if r.acknowledged.contains(&t.name) {
             breaking.push_str(" (acknowledged)");
@@ -64,6 +70,15 @@ pub fn markdown(r: &Report) -> String {
             t.count(Class::Safe)
         );
     }
+    if !added.is_empty() {
+        let names: Vec<String> = added.iter().map(|t| code(&t.name)).collect();
+        let _ = writeln!(
+            s,
+            "\n**Added ({}, safe):** {}.",
+            added.len(),
+            names.join(", ")
+        );
+    }
     let missing = r.unacknowledged();
     if !missing.is_empty() {
         let names: Vec<String> = missing.iter().map(|n| code(n)).collect();
@@ -75,7 +90,7 @@ pub fn markdown(r: &Report) -> String {
             r.ack_file
         );
     }
-    for t in &r.tools {
+    for t in &others {
         let _ = writeln!(s, "\n### {} ({})\n", code(&t.name), status(t));
         let mut changes: Vec<_> = t.changes.iter().filter(|c| c.kind != TEXT).collect();
         changes.sort_by_key(|c| c.class);
