@@ -112,7 +112,7 @@ fn main() -> ExitCode {
         Command::Bench { args } => bench::run(&root, &args),
         Command::Diff(args) => reports::diff(&root, &args),
         Command::Drift(args) => reports::drift(&root, &args),
-        Command::Tokens { official } => match tokens::run(&root, official) {
+        Command::Tokens { official } => match tokens::run(official) {
             Ok(table) => {
                 println!("{table}");
                 ExitCode::SUCCESS
