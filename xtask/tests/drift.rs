@@ -138,28 +138,14 @@ fn the_command_fails_cleanly_on_a_wrong_folder() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an OpenAPI 3 document"));
 }
 
-/// HighLevel's files on this machine: `$HIGHLEVEL_OPENAPI_DIR`, else ../shared beside the workspace.
-fn official_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HIGHLEVEL_OPENAPI_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/highlevel-openapi/apps"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (HighLevel's official files; set HIGHLEVEL_OPENAPI_DIR to the apps folder of a clone of highlevel-api-docs)",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// This repository's spec/ against HighLevel's files: every spec app is found upstream, every
 /// spec operation is matched, and the figures are printed (run with --nocapture to read them).
 #[test]
 fn spec_against_highlevels_files() {
-    let Some(dir) = official_dir() else { return };
+    // `$HIGHLEVEL_OPENAPI_DIR`, else ../shared beside the workspace; skipped, saying why, if absent.
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let r = match drift::run(&workspace().join("spec"), &dir) {
         Ok(r) => r,
         Err(e) => panic!("drift against {} failed:\n{e}", dir.display()),
