@@ -4,8 +4,6 @@
 //! Prints recall@1 and recall@5 and holds them above a floor, so a ranking change that helps one
 //! query and hurts many shows up here. Skips with a printed reason when ../shared is absent.
 
-use std::path::PathBuf;
-
 use catalog::SearchIndex;
 use runtime::ToolDef;
 
@@ -106,7 +104,9 @@ fn query_set_is_big_enough() {
 
 #[test]
 fn recall_over_the_official_catalog() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let tools = official_tools(&dir);
     assert_eq!(tools.len(), 576, "the official files have 576 operations");
     let index = SearchIndex::new(&tools);
@@ -124,7 +124,9 @@ fn recall_over_the_official_catalog() {
 
 #[test]
 fn recall_over_the_served_catalog() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     // As `serve --openapi` builds it: curated tools replace the official tool of the same name.
     let curated: Vec<ToolDef> = generated::tools().iter().map(|t| (*t).clone()).collect();
     let tools: Vec<ToolDef> = official_tools(&dir)

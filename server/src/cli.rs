@@ -204,7 +204,12 @@ pub struct ServeArgs {
     pub sessions: bool,
 
     /// With --sessions: most sessions open at once (new ones get 503 beyond it).
-    #[arg(long, env = "HIGHLEVEL_MCP_MAX_SESSIONS", default_value_t = 1000, value_name = "N")]
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_MAX_SESSIONS",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
     pub max_sessions: usize,
 
     /// With --sessions: close a session after this many seconds without a request.

@@ -166,9 +166,8 @@ async fn refuse_when_full(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let opens_session = on
-        && req.method() == http::Method::POST
-        && !req.headers().contains_key("mcp-session-id");
+    let opens_session =
+        on && req.method() == http::Method::POST && !req.headers().contains_key("mcp-session-id");
     if opens_session && sessions.is_full() {
         return (
             http::StatusCode::SERVICE_UNAVAILABLE,
@@ -226,7 +225,10 @@ pub async fn serve(
     })?;
     let addr = listener.local_addr()?;
     let mcp_stop = CancellationToken::new();
-    let sessions = Arc::new(BoundedSessions::new(config.max_sessions, config.session_idle));
+    let sessions = Arc::new(BoundedSessions::new(
+        config.max_sessions,
+        config.session_idle,
+    ));
     let router = router(app, &config, sessions.clone(), &mcp_stop);
     // Idle sessions are closed a few times per expiry period.
     let reaper_stop = shutdown.clone();

@@ -25,7 +25,6 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod served;
 pub mod cli;
 pub mod compact;
 pub mod credentials;
@@ -35,6 +34,7 @@ pub mod handler;
 pub mod http;
 pub mod jsonrpc;
 pub mod listener;
+pub mod served;
 pub mod sessions;
 pub mod sources;
 pub mod stdio;
@@ -47,9 +47,9 @@ use std::time::Duration;
 use anyhow::bail;
 use tokio_util::sync::CancellationToken;
 
-pub use served::ServedTools;
 pub use credentials::{Credentials, Grant, GrantSource, Locations, Rejection, Secret};
 pub use handler::{App, HighLevelMcp};
+pub use served::ServedTools;
 pub use upstream::{RetryPolicy, Upstream, UpstreamConfig};
 
 use cli::{Cli, Command, CommonArgs, LogFormat};

@@ -337,10 +337,15 @@ impl Upstream {
                 }
                 Ok(None) => return Ok(body),
                 Err(e) => {
-                    return Err(format!(
-                        "HighLevel's response broke off: {}",
+                    let what = if e.is_timeout() {
+                        format!(
+                            "no answer within {} ms (--upstream-timeout-ms)",
+                            self.config.timeout.as_millis()
+                        )
+                    } else {
                         describe_send_error(&e)
-                    ));
+                    };
+                    return Err(format!("HighLevel's response broke off: {what}"));
                 }
             }
         }
@@ -388,7 +393,10 @@ mod tests {
             display_url("http://user:pw@127.0.0.1:9/x"),
             "http://[redacted]@127.0.0.1:9/x"
         );
-        assert_eq!(display_url("https://h.example/a@b"), "https://h.example/a@b");
+        assert_eq!(
+            display_url("https://h.example/a@b"),
+            "https://h.example/a@b"
+        );
         let err = Upstream::new(UpstreamConfig {
             base_url: "http://user:s3cret@127.0.0.1:9".into(),
             ..Default::default()
