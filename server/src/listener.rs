@@ -14,8 +14,8 @@
 //!   pushes out only its own kind, and a real client (or a health check) still gets in at once.
 //!   Only when every open connection has been served does a new socket wait for one to close.
 
-use std::io;
 use std::collections::BTreeMap;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,8 +27,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::Service;
 use tokio_util::sync::CancellationToken;
+use tower::Service;
 
 /// Bounds on connections.
 #[derive(Debug, Clone, Copy)]
@@ -144,7 +144,9 @@ struct Unserved {
 }
 
 impl Unserved {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, (CancellationToken, Arc<AtomicBool>)>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<u64, (CancellationToken, Arc<AtomicBool>)>> {
         // Plain inserts and removes cannot leave the map half-changed: use it after a panic.
         self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -168,7 +170,10 @@ impl Unserved {
         while let Some((id, (token, served))) = open.pop_first() {
             if !served.load(Ordering::Relaxed) {
                 token.cancel();
-                tracing::debug!(connection = id, "connection cap reached; closed the oldest unserved connection");
+                tracing::debug!(
+                    connection = id,
+                    "connection cap reached; closed the oldest unserved connection"
+                );
                 return;
             }
         }

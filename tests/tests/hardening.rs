@@ -154,7 +154,14 @@ async fn at_the_connection_cap_slow_sockets_make_room_for_real_clients() {
     // One keep-alive client served before the flood.
     let http = reqwest::Client::new();
     let health = format!("http://{addr}/healthz");
-    assert!(http.get(&health).send().await.unwrap().status().is_success());
+    assert!(
+        http.get(&health)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
     let mut socks = Vec::new();
     for _ in 0..120 {
         let mut s = TcpStream::connect(addr).await.expect("connect");
@@ -170,10 +177,21 @@ async fn at_the_connection_cap_slow_sockets_make_room_for_real_clients() {
             .expect("healthz within 5 s at the cap")
             .unwrap();
         assert!(r.status().is_success());
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
     // The client served before the flood kept its connection and still works.
-    assert!(http.get(&health).send().await.unwrap().status().is_success());
+    assert!(
+        http.get(&health)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
 }
 
 /// Fault 2: an unknown 500,000-character name costs bounded work and is not echoed back whole.
