@@ -83,8 +83,14 @@ async fn main() {
     match RedisServer::start("limiter bench") {
         Some(redis) => {
             let shared = Limiter::redis(&redis.url(), UNLIMITED).unwrap();
-            report("redis (loopback), 1 caller", sequential(&shared, 5_000).await);
-            report("redis (loopback), 16 callers", concurrent(&shared, 16, 500).await);
+            report(
+                "redis (loopback), 1 caller",
+                sequential(&shared, 5_000).await,
+            );
+            report(
+                "redis (loopback), 16 callers",
+                concurrent(&shared, 16, 500).await,
+            );
         }
         None => println!("redis: skipped (no redis-server)"),
     }
