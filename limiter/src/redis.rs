@@ -7,7 +7,8 @@
 //! queue; the script answers with a wait, which each replica sleeps by its own clock. Both keys
 //! expire by themselves once idle.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -51,10 +52,16 @@ return {0, wait}
 /// Redis keys start with this, so the limiter's keys are easy to find and to keep apart.
 const PREFIX: &str = "highlevel-mcp:rl";
 
+/// After Redis fails, calls skip it for this long instead of each paying a connection timeout;
+/// the next call after that tries again (and `/readyz` always asks).
+const BACK_OFF: Duration = Duration::from_secs(5);
+
 /// A lazily connected, self-reconnecting Redis connection plus the loaded script.
 pub(crate) struct Shared {
     conn: ConnectionManager,
     script: redis::Script,
+    /// Until when calls go unpaced without asking Redis, after a failure.
+    skip_until: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -87,11 +94,37 @@ impl Shared {
         Ok(Self {
             conn,
             script: redis::Script::new(SCRIPT),
+            skip_until: Mutex::new(None),
         })
     }
 
     /// Runs the slot rule for `key`; `Err` says why Redis could not be asked.
     pub(crate) async fn reserve(&self, key: &str, limits: &Limits) -> Result<Decision, String> {
+        let skipping = {
+            let mut until = self.skip_until.lock().unwrap_or_else(|p| p.into_inner());
+            match *until {
+                Some(t) if Instant::now() < t => true,
+                Some(_) => {
+                    *until = None;
+                    false
+                }
+                None => false,
+            }
+        };
+        if skipping {
+            return Err(
+                "Redis rate limiter unavailable: it failed moments ago; retrying shortly".into(),
+            );
+        }
+        let result = self.run_script(key, limits).await;
+        if result.is_err() {
+            *self.skip_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(Instant::now() + BACK_OFF);
+        }
+        result
+    }
+
+    async fn run_script(&self, key: &str, limits: &Limits) -> Result<Decision, String> {
         let mut conn = self.conn.clone();
         let spacing = limits.spacing().as_millis() as u64;
         let answer: Vec<i64> = self

@@ -64,7 +64,7 @@ async fn two_instances_sharing_one_redis_together_never_exceed_the_burst() {
     // Pacing, not refusing: 30 calls at 5 per 560 ms take five full spacings.
     let last = at.iter().max().unwrap();
     assert!(
-        *last >= Duration::from_millis(5 * 560) && *last < Duration::from_millis(5 * 560 + 1_500),
+        *last >= Duration::from_millis(5 * 560) && *last < Duration::from_millis(5 * 560 + 3_000),
         "last admission at {last:?}"
     );
     // And without the shared backend each instance would have let 5 through at once: check
@@ -137,6 +137,15 @@ async fn without_redis_calls_go_unpaced_and_ping_says_why() {
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "an outage is bounded: {:?}",
+        started.elapsed()
+    );
+    // Right after a failure, calls skip Redis instead of each waiting for a timeout.
+    let started = Instant::now();
+    let again = limiter.acquire("loc").await.unwrap();
+    assert!(again.unchecked.is_some());
+    assert!(
+        started.elapsed() < Duration::from_millis(50),
+        "{:?}",
         started.elapsed()
     );
     let ping = limiter.ping().await.unwrap_err();

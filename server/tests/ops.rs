@@ -211,9 +211,9 @@ async fn paced_calls_never_meet_a_429_and_the_metrics_count_them() {
         sample(&m, "highlevel_mcp_rate_limit_wait_seconds_count{}"),
         15.0
     );
-    // Ten of the fifteen waited, 1.1 s or 2.2 s each.
+    // Ten of the fifteen waited, up to 1.1 s or 2.2 s each (less for calls that arrived late).
     let waited = sample(&m, "highlevel_mcp_rate_limit_wait_seconds_sum{}");
-    assert!((10.0..=17.0).contains(&waited), "waited {waited} s in all");
+    assert!((5.0..=16.6).contains(&waited), "waited {waited} s in all");
     assert_eq!(
         sample(
             &m,
