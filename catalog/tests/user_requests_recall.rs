@@ -171,6 +171,12 @@ fn recall_on_user_requests() {
     let Some(dir) = official_dir() else { return };
     let tools = served_tools(&dir);
     let index = SearchIndex::new(&tools);
+    for h in catalog::hinted_tools() {
+        assert!(
+            tools.iter().any(|t| normalized(&t.name) == h),
+            "catalog/src/hints.txt names `{h}`, which is not a tool of the served catalog"
+        );
+    }
     let tuning = measure(&tools, &index, "user-requests-tuning.tsv", TUNING);
     let held = measure(&tools, &index, "user-requests-heldout.tsv", HELD_OUT);
     print("tuning half", &tuning, true);
