@@ -20,6 +20,8 @@ pub(crate) struct Request {
     pub tokens: Vec<Token>,
     /// How many objects the request names by id.
     pub ids: usize,
+    /// The request counts several objects ("these 12 images", "300 people").
+    pub many: bool,
     /// The request is a question ("which pages can we use?", "is google connected?").
     pub question: bool,
 }
@@ -36,8 +38,11 @@ pub(crate) fn read(text: &str, thesaurus: &Thesaurus) -> Request {
     let mut quoted = false;
     // The previous token was a word that can name a kind of object ("page", "campaign").
     let mut after_noun = false;
+    // The previous token was a count ("12" in "12 images").
+    let mut counted = false;
     for raw in text.split_whitespace() {
         let was_after_noun = std::mem::take(&mut after_noun);
+        let was_counted = std::mem::take(&mut counted);
         let opens = raw.starts_with(['"', '“']);
         let closes = raw.len() > 1
             && raw
@@ -67,6 +72,8 @@ pub(crate) fn read(text: &str, thesaurus: &Thesaurus) -> Request {
                 let bare = part.chars().all(|c| c.is_ascii_digit());
                 if !money && (mixed || digits >= 5 || bare && was_after_noun) {
                     req.ids += 1;
+                } else if bare && !money && part.parse::<u32>().is_ok_and(|n| n > 1) {
+                    counted = true;
                 }
                 continue;
             }
@@ -81,9 +88,15 @@ pub(crate) fn read(text: &str, thesaurus: &Thesaurus) -> Request {
                     1.0
                 };
                 after_noun = raw.chars().all(char::is_alphabetic) && !thesaurus.is_stop(&w);
+                let plural = w.len() > 3 && w.ends_with('s') && !w.ends_with("ss");
+                req.many |= was_counted && plural;
                 req.tokens.push(Token::new(w, weight));
             }
         }
+    }
+    // "get a business by id": the word itself says one object is meant.
+    if req.ids == 0 && words(text).iter().any(|w| w == "id") {
+        req.ids = 1;
     }
     req
 }
@@ -151,7 +164,10 @@ mod tests {
         assert_eq!(read("list the invoices of 2024", global()).ids, 0);
         assert_eq!(read("page 1029384756", global()).ids, 1);
         assert_eq!(read("pause ad 42 and adset ab12", global()).ids, 2);
-        assert_eq!(read("remove these 5 posts, $25 off", global()).ids, 0);
+        let r = read("remove these 5 posts, $25 off", global());
+        assert_eq!(r.ids, 0);
+        assert!(r.many);
+        assert!(!read("a 30 minute call", global()).many);
     }
 
     #[test]

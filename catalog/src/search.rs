@@ -76,8 +76,10 @@ const B: f64 = 0.6;
 const ACTION_MISMATCH: f64 = 0.6;
 /// Bonus per request word found verbatim in the operation id (singular/plural agreement).
 const EXACT_BONUS: f64 = 0.6;
+/// Weight of the "bulk" meaning a request gets when it counts several objects.
+const MANY_WEIGHT: f64 = 0.6;
 /// Score factor for a read when the request states no action: most such requests are reads.
-const NO_VERB_READ: f64 = 1.2;
+const NO_VERB_READ: f64 = 1.3;
 /// Score factor for a tool about another platform than the one the request names.
 const PLATFORM_MISMATCH: f64 = 0.7;
 /// Platforms that several apps serve (ads, social posting, integrations).
@@ -218,7 +220,16 @@ impl SearchIndex {
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let th = thesaurus::global();
         let request = query::read(query, th);
-        let slots = slots(&th.segment(&request.tokens));
+        let mut slots = slots(&th.segment(&request.tokens));
+        // "these 12 images", "300 people": many objects at once.
+        if request.many {
+            push_slot(
+                &mut slots,
+                vec![(vec![stem("bulk")], 1.0)],
+                MANY_WEIGHT,
+                false,
+            );
+        }
         if slots.is_empty() || self.docs.is_empty() {
             return Vec::new();
         }
@@ -244,6 +255,11 @@ impl SearchIndex {
         // A question ("which pages…?", "is google connected?") asks to read, whatever its verb.
         if request.question {
             q_actions.insert("read");
+        }
+        // Adding something to an object named by id changes that object ("add a late fee to
+        // inv_1001").
+        if request.ids > 0 && q_actions.contains("create") {
+            q_actions.insert("update");
         }
         let has_verb = !q_actions.is_empty();
         let q_platforms: BTreeSet<&str> = q_terms
@@ -336,13 +352,10 @@ impl SearchIndex {
                 }
                 // Ids in the request name objects: prefer the tools whose path names as many
                 // (an invoice id: `get-invoice`, not `list-invoices`; a calendar id: the list of
-                // that calendar's notifications, not one notification). With no id, a read is a
-                // list.
-                if request.ids > 0 {
-                    if request.ids == doc.path_ids_but_location {
-                        score *= ID_MATCH;
-                    }
-                } else if reads && doc.path_ids_but_location > 0 {
+                // that calendar's notifications, not one notification).
+                if request.ids > 0 && request.ids == doc.path_ids_but_location {
+                    score *= ID_MATCH;
+                } else if request.ids == 0 && q_plural && reads && doc.path_ids_but_location > 0 {
                     score /= ID_MATCH;
                 }
                 // Exact word forms in the operation id: "contact" prefers get-contact over get-contacts.
@@ -442,7 +455,7 @@ fn push_slot(out: &mut Vec<Slot>, meanings: Vec<Meaning>, weight: f64, past: boo
             .iter()
             .all(|(t, _)| t.iter().all(|t| !term_actions(t).is_empty()))
     {
-        weight * 0.3
+        0.0
     } else {
         weight
     };
