@@ -37,6 +37,9 @@ pub struct SearchIndex {
     docs: Vec<Doc>,
     /// Canonical term → (document, weighted term frequency), documents ascending.
     postings: HashMap<String, Vec<(u32, f32)>>,
+    /// Every indexed term, sorted, for matching a request word the index does not hold by its
+    /// beginning ("cancellation" → "cancel", "invoicing" → "invoic").
+    vocabulary: Vec<String>,
     avg_len: f64,
 }
 
@@ -69,6 +72,10 @@ const PARAM_WEIGHT: f64 = 0.5;
 const PATH_WEIGHT: f64 = 0.5;
 const APP_WORDS_WEIGHT: f64 = 0.5;
 const HINT_WEIGHT: f64 = 2.0;
+/// Score factor per request slot found in the tool's name: names that cover the request win.
+const NAME_COVER: f64 = 0.25;
+/// Score divisor per term of the tool's name the request does not ask for.
+const NAME_EXTRA: f64 = 0.12;
 const K1: f64 = 1.2;
 const B: f64 = 0.6;
 
@@ -78,6 +85,10 @@ const ACTION_MISMATCH: f64 = 0.6;
 const EXACT_BONUS: f64 = 0.6;
 /// Weight of the "bulk" meaning a request gets when it counts several objects.
 const MANY_WEIGHT: f64 = 0.6;
+/// Shortest shared beginning that lets an unknown request word meet an indexed term.
+const PREFIX_MIN: usize = 5;
+/// Weight of a term met by its beginning only.
+const PREFIX_WEIGHT: f64 = 0.6;
 /// Score factor for a read when the request states no action: most such requests are reads.
 const NO_VERB_READ: f64 = 1.3;
 /// Score factor for a tool about another platform than the one the request names.
@@ -177,6 +188,11 @@ impl SearchIndex {
         };
         Self {
             docs,
+            vocabulary: {
+                let mut v: Vec<String> = postings.keys().cloned().collect();
+                v.sort_unstable();
+                v
+            },
             postings,
             avg_len,
         }
@@ -221,6 +237,9 @@ impl SearchIndex {
         let th = thesaurus::global();
         let request = query::read(query, th);
         let mut slots = slots(&th.segment(&request.tokens));
+        for slot in &mut slots {
+            self.widen_unknown(slot);
+        }
         // "these 12 images", "300 people": many objects at once.
         if request.many {
             push_slot(
@@ -314,7 +333,7 @@ impl SearchIndex {
             .map(|(d, (mut score, matched_name))| {
                 let doc = &self.docs[d as usize];
                 // Tools whose name covers more of the request are what the user meant...
-                score *= 1.0 + 0.25 * matched_name as f64;
+                score *= 1.0 + NAME_COVER * matched_name as f64;
                 // ...and whose name says little else: `create-invoice` over
                 // `create-invoice-from-estimate` for "create an invoice".
                 // The location is the context of nearly every operation, and a request with no
@@ -325,7 +344,7 @@ impl SearchIndex {
                     .filter(|t| !q_terms.contains(t.as_str()) && t.as_str() != "location")
                     .filter(|t| has_verb || term_actions(t).is_empty())
                     .count();
-                score /= 1.0 + 0.12 * extra as f64;
+                score /= 1.0 + NAME_EXTRA * extra as f64;
                 let reads = doc.actions.contains("read");
                 if !has_verb && reads {
                     score *= NO_VERB_READ;
@@ -403,6 +422,51 @@ fn names_one(th: &Thesaurus, op: &[Token]) -> bool {
 
 fn name_terms_has(units: &[Unit], term: &str) -> bool {
     units.iter().any(|u| u.terms.iter().any(|t| t == term))
+}
+
+impl SearchIndex {
+    /// A slot none of whose meanings the index holds may still name an indexed term by another
+    /// form of the word: terms sharing its first letters (at least five) join as a weaker meaning.
+    fn widen_unknown(&self, slot: &mut Slot) {
+        let known = |t: &String| self.postings.contains_key(t);
+        if slot.meanings.iter().any(|(ts, _)| ts.iter().any(known)) {
+            return;
+        }
+        let Some(word) = slot
+            .meanings
+            .first()
+            .and_then(|(ts, _)| ts.first())
+            .cloned()
+        else {
+            return;
+        };
+        if word.chars().count() < PREFIX_MIN {
+            return;
+        }
+        let prefix: String = word.chars().take(PREFIX_MIN).collect();
+        let start = self
+            .vocabulary
+            .partition_point(|t| t.as_str() < prefix.as_str());
+        let similar: Vec<String> = self.vocabulary[start..]
+            .iter()
+            .take_while(|t| t.starts_with(&prefix))
+            .filter(|t| {
+                t.starts_with(word.as_str())
+                    || word.starts_with(t.as_str())
+                    || common_prefix(t, &word) >= PREFIX_MIN + 1
+            })
+            .take(4)
+            .cloned()
+            .collect();
+        for t in similar {
+            slot.meanings.push((vec![t], PREFIX_WEIGHT));
+        }
+    }
+}
+
+/// Length of the common beginning of two words, in characters.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
 }
 
 /// Tokens of a tool text (every word counts fully).
