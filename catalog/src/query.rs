@@ -38,6 +38,8 @@ pub(crate) fn read(text: &str, thesaurus: &Thesaurus) -> Request {
     let mut quoted = false;
     // The previous token was a word that can name a kind of object ("page", "campaign").
     let mut after_noun = false;
+    // The previous token was an amount ("10%" in "10% off").
+    let mut after_amount = false;
     // The previous token was a count ("12" in "12 images").
     let mut counted = false;
     for raw in text.split_whitespace() {
@@ -63,6 +65,11 @@ pub(crate) fn read(text: &str, thesaurus: &Thesaurus) -> Request {
             continue;
         }
         let money = raw.contains(['$', '%', '€', '£']);
+        // "10% off", "$5 off": part of the amount, not a removal.
+        if std::mem::take(&mut after_amount) && token.eq_ignore_ascii_case("off") {
+            continue;
+        }
+        after_amount = money;
         for part in token.split(['-', '/']) {
             if has_digit(part) {
                 // Letters and digits mixed ("1Z999", "ev12"), a long number, or a number right

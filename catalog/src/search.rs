@@ -103,6 +103,12 @@ const PLATFORMS: &[&str] = &[
     "twitter",
 ];
 
+/// [`PLATFORMS`] as terms (stemmed: "google" is indexed as `googl`).
+fn platforms() -> &'static BTreeSet<String> {
+    static P: OnceLock<BTreeSet<String>> = OnceLock::new();
+    P.get_or_init(|| PLATFORMS.iter().map(|p| stem(p)).collect())
+}
+
 /// Score factor for a tool whose path takes as many ids as the request gives.
 const ID_MATCH: f64 = 1.15;
 /// Lowest weight of another meaning of a request word that still states the request's action.
@@ -170,9 +176,9 @@ impl SearchIndex {
                 name_core,
                 actions,
                 path_ids_but_location,
-                platforms: PLATFORMS
+                platforms: platforms()
                     .iter()
-                    .copied()
+                    .map(String::as_str)
                     .filter(|p| name_terms_has(&op_units, p) || app_terms.iter().any(|t| t == p))
                     .collect(),
                 plural: op_tokens.iter().any(|t| {
@@ -284,7 +290,7 @@ impl SearchIndex {
         let q_platforms: BTreeSet<&str> = q_terms
             .iter()
             .copied()
-            .filter(|t| PLATFORMS.contains(t))
+            .filter(|t| platforms().contains(*t))
             .collect();
         let q_plural = request.tokens.iter().any(|t| {
             t.weight >= 1.0
@@ -513,12 +519,14 @@ fn slots(units: &[Unit]) -> Vec<Slot> {
 }
 
 fn push_slot(out: &mut Vec<Slot>, meanings: Vec<Meaning>, weight: f64, past: bool) {
-    // A past-tense action word describes rather than asks: it counts for little.
+    // A past-tense creation word describes rather than asks ("contacts added this week", "who
+    // installed the app"): it does not count. "Moved", "changed" and the like still ask.
     let weight = if past
-        && meanings
-            .iter()
-            .all(|(t, _)| t.iter().all(|t| !term_actions(t).is_empty()))
-    {
+        && meanings.iter().all(|(t, _)| {
+            t.iter().all(|t| {
+                !term_actions(t).is_empty() && term_actions(t).iter().all(|k| *k == "create")
+            })
+        }) {
         0.0
     } else {
         weight
@@ -532,6 +540,7 @@ fn push_slot(out: &mut Vec<Slot>, meanings: Vec<Meaning>, weight: f64, past: boo
         s.past &= past;
         return;
     }
+    let past = past && weight == 0.0;
     out.push(Slot {
         meanings,
         weight,
