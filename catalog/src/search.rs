@@ -459,7 +459,7 @@ impl SearchIndex {
             .filter(|t| {
                 t.starts_with(word.as_str())
                     || word.starts_with(t.as_str())
-                    || common_prefix(t, &word) >= PREFIX_MIN + 1
+                    || common_prefix(t, &word) > PREFIX_MIN
             })
             .take(4)
             .cloned()
