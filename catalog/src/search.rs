@@ -240,6 +240,16 @@ impl SearchIndex {
 
     /// The best `limit` tools for `query`, best first; ties keep catalog order.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.search_where(query, limit, |_| true)
+    }
+
+    /// [`Self::search`] among the tools for which `keep(index)` holds (one app, say).
+    pub fn search_where(
+        &self,
+        query: &str,
+        limit: usize,
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<Hit> {
         let th = thesaurus::global();
         let request = query::read(query, th);
         let mut slots = slots(&th.segment(&request.tokens));
@@ -336,6 +346,7 @@ impl SearchIndex {
 
         let mut hits: Vec<Hit> = scores
             .into_iter()
+            .filter(|(d, _)| keep(*d as usize))
             .map(|(d, (mut score, matched_name))| {
                 let doc = &self.docs[d as usize];
                 // Tools whose name covers more of the request are what the user meant...
