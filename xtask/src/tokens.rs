@@ -294,6 +294,25 @@ async fn measure(official: &Path) -> Result<String, String> {
                 Some(SEARCH_TARGET),
             );
         }
+        // Browsing: the apps, the largest app's first page, a search that finds nothing.
+        for (label, args) in [
+            ("search_operations {} (the apps)", json!({})),
+            (
+                "search_operations {app: ad-manager} (first page, the largest app)",
+                json!({"app": "ad-manager"}),
+            ),
+            (
+                "search_operations {app: ad-manager, limit: 100} (whole app)",
+                json!({"app": "ad-manager", "limit": 100}),
+            ),
+            (
+                "search_operations, no match (closest apps)",
+                json!({"query": "zebra xylophone"}),
+            ),
+        ] {
+            let (raw, _) = disc.call("search_operations", args).await?;
+            rep.add(label, &raw, Some(SEARCH_TARGET));
+        }
         let (raw, _) = disc
             .call(
                 "describe_operation",
