@@ -40,22 +40,62 @@ fn main() {
     }
 }
 
+/// CPU time of this process so far (user + system), in milliseconds (Linux; clock ticks of 10 ms).
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0)
+}
+
+/// Resident memory of this process in KiB (Linux), to see what an index adds.
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn bench(tools: &[ToolDef], queries: &[String]) {
+    let before = rss_kib();
+    let first = SearchIndex::new(tools);
+    let after = rss_kib();
+    if let (Some(b), Some(a)) = (before, after) {
+        println!(
+            "RSS before the first index {b} KiB, after {a} KiB (+{} KiB)",
+            a.saturating_sub(b)
+        );
+    }
+    drop(first);
     let mut builds = Vec::new();
+    let cpu_before = cpu_ms();
     for _ in 0..21 {
         let t = Instant::now();
         let index = SearchIndex::new(tools);
         builds.push(t.elapsed().as_secs_f64() * 1e3);
         std::hint::black_box(index);
     }
+    if let (Some(a), Some(b)) = (cpu_before, cpu_ms()) {
+        println!(
+            "index build CPU time: {:.1} ms per build (mean of 21)",
+            (b - a) / 21.0
+        );
+    }
     let index = SearchIndex::new(tools);
     let mut times = Vec::new();
+    let cpu_before = cpu_ms();
     for _ in 0..20 {
         for q in queries {
             let t = Instant::now();
             std::hint::black_box(index.search(q, 5));
             times.push(t.elapsed().as_secs_f64() * 1e3);
         }
+    }
+    if let (Some(a), Some(b)) = (cpu_before, cpu_ms()) {
+        println!(
+            "search CPU time: {:.3} ms per call (mean)",
+            (b - a) / times.len() as f64
+        );
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);

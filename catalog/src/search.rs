@@ -120,16 +120,28 @@ impl SearchIndex {
         let th = thesaurus::global();
         let mut docs = Vec::new();
         let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        // The terms of an app's name and of what users call it, once per app.
+        let mut app_cache: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
         for (i, tool) in tools.into_iter().enumerate() {
+            let (app_terms, app_words) = app_cache
+                .entry(tool.app.to_string())
+                .or_insert_with(|| (terms(th, &tool.app), terms(th, th.app_words(&tool.app))))
+                .clone();
+            let op_tokens = tokens(&tool.operation_id);
+            let op_units = th.segment(&op_tokens);
+            let op_list: Vec<String> = op_units.iter().flat_map(|u| u.terms.clone()).collect();
+            let title_list = terms(th, &tool.title);
             let mut tf: HashMap<String, f64> = HashMap::new();
-            let mut add = |text: &str, weight: f64| {
-                for term in terms(th, text) {
-                    *tf.entry(term).or_insert(0.0) += weight;
+            let mut add_terms = |terms: &[String], weight: f64| {
+                for term in terms {
+                    *tf.entry(term.clone()).or_insert(0.0) += weight;
                 }
             };
-            add(&tool.app, NAME_WEIGHT);
-            add(&tool.operation_id, NAME_WEIGHT);
-            add(&tool.title, TITLE_WEIGHT);
+            add_terms(&app_terms, NAME_WEIGHT);
+            add_terms(&op_list, NAME_WEIGHT);
+            add_terms(&title_list, TITLE_WEIGHT);
+            add_terms(&app_words, APP_WORDS_WEIGHT);
+            let mut add = |text: &str, weight: f64| add_terms(&terms(th, text), weight);
             add(&tool.description, BODY_WEIGHT);
             for p in tool.params.iter() {
                 add(&p.name, PARAM_WEIGHT);
@@ -141,7 +153,6 @@ impl SearchIndex {
                 .collect::<Vec<_>>()
                 .join(" ");
             add(&path, PATH_WEIGHT);
-            add(th.app_words(&tool.app), APP_WORDS_WEIGHT);
             if let Some(h) = hints::hint(&tool.name) {
                 add(h, HINT_WEIGHT);
             }
@@ -154,14 +165,10 @@ impl SearchIndex {
                 .split('/')
                 .filter(|s| s.starts_with('{') && *s != "{locationId}")
                 .count();
-            let op_tokens = tokens(&tool.operation_id);
-            let op_units = th.segment(&op_tokens);
-            let app_terms = terms(th, &tool.app);
-            let op_terms: BTreeSet<String> =
-                op_units.iter().flat_map(|u| u.terms.clone()).collect();
-            let title_terms: BTreeSet<String> = terms(th, &tool.title).into_iter().collect();
+            let op_terms: BTreeSet<String> = op_list.into_iter().collect();
+            let title_terms: BTreeSet<String> = title_list.into_iter().collect();
             let mut name_terms = op_terms.clone();
-            name_terms.extend(terms(th, &tool.app));
+            name_terms.extend(app_terms.iter().cloned());
             name_terms.extend(title_terms.iter().cloned());
             let name_core = op_terms.intersection(&title_terms).cloned().collect();
             let actions = op_units
@@ -179,7 +186,7 @@ impl SearchIndex {
                 platforms: platforms()
                     .iter()
                     .map(String::as_str)
-                    .filter(|p| name_terms_has(&op_units, p) || app_terms.iter().any(|t| t == p))
+                    .filter(|p| op_terms.contains(*p) || app_terms.iter().any(|t| t == p))
                     .collect(),
                 plural: op_tokens.iter().any(|t| {
                     is_plural(t) || matches!(t.surface.as_str(), "list" | "all" | "search")
@@ -435,10 +442,6 @@ fn names_one(th: &Thesaurus, op: &[Token]) -> bool {
                 .iter()
                 .all(|u| u.terms.iter().all(|t| term_actions(t).is_empty()))
     })
-}
-
-fn name_terms_has(units: &[Unit], term: &str) -> bool {
-    units.iter().any(|u| u.terms.iter().any(|t| t == term))
 }
 
 impl SearchIndex {

@@ -4,7 +4,7 @@
 //! meaning, matching the longest phrase first; tool texts and requests go through the same
 //! segmentation so that a fold meets itself on both sides.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::text::{stem, words};
@@ -72,6 +72,13 @@ pub(crate) struct Thesaurus {
     /// Phrase as stems → entry; the first phrase written wins when two share their stems.
     stemmed: HashMap<Vec<String>, usize>,
     longest: usize,
+    /// First words (as written and as stems) of the phrases longer than one word: only where one
+    /// of these stands does a phrase need looking for, which keeps indexing fast.
+    phrase_starts: HashSet<String>,
+    /// One-word entries, as written and as stems: the common case, looked up without building
+    /// a phrase key.
+    word_exact: HashMap<String, usize>,
+    word_stemmed: HashMap<String, usize>,
     apps: HashMap<String, String>,
 }
 
@@ -150,6 +157,13 @@ impl Thesaurus {
         self.entries.push(Entry::default());
         self.exact.insert(key.to_vec(), e);
         let stems: Vec<String> = key.iter().map(|w| stem(w)).collect();
+        if key.len() > 1 {
+            self.phrase_starts.insert(key[0].clone());
+            self.phrase_starts.insert(stems[0].clone());
+        } else {
+            self.word_exact.insert(key[0].clone(), e);
+            self.word_stemmed.entry(stems[0].clone()).or_insert(e);
+        }
         self.stemmed.entry(stems).or_insert(e);
         self.longest = self.longest.max(key.len());
         e
@@ -175,13 +189,27 @@ impl Thesaurus {
         let mut i = 0;
         while i < tokens.len() {
             let mut matched = None;
-            for len in (1..=self.longest.min(tokens.len() - i)).rev() {
+            let t = &tokens[i];
+            let longest = if self.phrase_starts.contains(&t.surface)
+                || self.phrase_starts.contains(&t.stem)
+            {
+                self.longest.min(tokens.len() - i)
+            } else {
+                1
+            };
+            for len in (1..=longest).rev() {
                 let span = &tokens[i..i + len];
-                let surfaces: Vec<String> = span.iter().map(|t| t.surface.clone()).collect();
-                let found = self.exact.get(&surfaces).or_else(|| {
-                    let stems: Vec<String> = span.iter().map(|t| t.stem.clone()).collect();
-                    self.stemmed.get(&stems)
-                });
+                let found = if len == 1 {
+                    self.word_exact
+                        .get(&t.surface)
+                        .or_else(|| self.word_stemmed.get(&t.stem))
+                } else {
+                    let surfaces: Vec<String> = span.iter().map(|t| t.surface.clone()).collect();
+                    self.exact.get(&surfaces).or_else(|| {
+                        let stems: Vec<String> = span.iter().map(|t| t.stem.clone()).collect();
+                        self.stemmed.get(&stems)
+                    })
+                };
                 if let Some(&e) = found {
                     matched = Some((e, len));
                     break;
