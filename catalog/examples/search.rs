@@ -67,6 +67,10 @@ fn bench(tools: &[ToolDef], queries: &[String]) {
             a.saturating_sub(b) / 10
         );
     }
+    println!(
+        "index heap (approximate, counted): {} KiB",
+        kept[0].approx_bytes() / 1024
+    );
     drop(kept);
     let mut builds = Vec::new();
     let cpu_before = cpu_ms();

@@ -211,6 +211,32 @@ impl SearchIndex {
         }
     }
 
+    /// Approximate heap bytes the index holds (postings, terms, per-tool sets), for the
+    /// benchmark: RSS differences hide it when the allocator reuses freed memory.
+    #[doc(hidden)]
+    pub fn approx_bytes(&self) -> usize {
+        let set = |s: &BTreeSet<String>| s.iter().map(|t| t.len() + 48).sum::<usize>();
+        let postings: usize = self
+            .postings
+            .iter()
+            .map(|(t, l)| t.len() + 48 + l.capacity() * 8)
+            .sum();
+        let vocabulary: usize = self.vocabulary.iter().map(|t| t.len() + 24).sum();
+        let docs: usize = self
+            .docs
+            .iter()
+            .map(|d| {
+                std::mem::size_of::<Doc>()
+                    + set(&d.op_words)
+                    + set(&d.name_terms)
+                    + set(&d.name_core)
+                    + d.platforms.len() * 24
+                    + d.actions.len() * 24
+            })
+            .sum();
+        postings + vocabulary + docs
+    }
+
     /// Number of indexed tools.
     pub fn len(&self) -> usize {
         self.docs.len()
