@@ -198,7 +198,8 @@ fn recall_on_user_requests() {
     );
 }
 
-/// Held-out recall@5 reached, less a margin (see BENCHMARKS.md).
-const HELD_OUT_AT5_FLOOR: f64 = 0.0;
-/// Tuning recall@5 reached, less a margin.
-const TUNING_AT5_FLOOR: f64 = 0.0;
+/// Held-out recall@5 reached when tuning stopped (0.878, BENCHMARKS.md), less a margin of about
+/// four requests for legitimate trade-offs.
+const HELD_OUT_AT5_FLOOR: f64 = 0.86;
+/// Tuning recall@5 reached (0.961), less a margin.
+const TUNING_AT5_FLOOR: f64 = 0.94;
