@@ -128,9 +128,9 @@ pub struct ToolArgs {
     #[arg(long, env = "HIGHLEVEL_MCP_AGENCY")]
     pub agency: bool,
 
-    /// List only three meta-tools (search_tools, describe_tool, call_tool) instead of every
-    /// tool schema; every selected tool stays callable through call_tool. Keeps the model's
-    /// context small when hundreds of tools are served.
+    /// List only three meta-tools (search_operations, describe_operation, execute_operation)
+    /// instead of every tool schema; every selected tool stays callable through
+    /// execute_operation. Keeps the model's context small when hundreds of tools are served.
     #[arg(long, env = "HIGHLEVEL_MCP_DISCOVERY")]
     pub discovery: bool,
 
