@@ -40,6 +40,9 @@ pub enum Command {
     Stdio(StdioArgs),
     /// Run the HighLevel API emulator alone (for trying clients or other tools against it).
     Sandbox(SandboxArgs),
+    /// Ask the server running on this host for /healthz (exit 0) or not (exit 1): a container
+    /// health check that needs no shell or curl in the image.
+    Health(crate::ops::flags::HealthArgs),
 }
 
 /// Flags shared by `serve` and `stdio`.
@@ -99,6 +102,10 @@ pub struct CommonArgs {
     /// Which tools are served and how.
     #[command(flatten)]
     pub tools: ToolArgs,
+
+    /// Pacing to HighLevel's rate limits.
+    #[command(flatten)]
+    pub rate_limit: crate::ops::flags::RateLimitArgs,
 }
 
 /// Which tools are served, and how they are listed and answered.
@@ -248,6 +255,10 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub body_timeout_secs: u64,
+
+    /// Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: crate::ops::flags::MetricsArgs,
 
     /// Flags shared with `stdio`.
     #[command(flatten)]

@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::compact;
 use crate::credentials::Grant;
 use crate::discovery::{self, Discovery};
+use crate::ops::Outcome;
 use crate::served::{Entry, ServedTools};
 use crate::upstream::Upstream;
 
@@ -44,6 +45,8 @@ pub struct App {
     pub discovery: Option<Discovery>,
     /// Longest text result in characters; longer ones are cut with a marker.
     pub max_result_chars: usize,
+    /// Rate-limit pacing and metrics (see [`crate::ops`]).
+    pub ops: crate::ops::Ops,
 }
 
 impl App {
@@ -62,6 +65,7 @@ impl App {
             default_location_id,
             discovery: None,
             max_result_chars: DEFAULT_MAX_RESULT_CHARS,
+            ops: crate::ops::Ops::default(),
         })
     }
 
@@ -237,13 +241,19 @@ impl HighLevelMcp {
                         resolved = g;
                         &resolved
                     }
-                    Err(rejection) => return error_result(rejection.message),
+                    Err(rejection) => {
+                        let ops = &self.app.ops;
+                        ops.finished(tool, Outcome::NoCredentials, None, started);
+                        return error_result(rejection.message);
+                    }
                 }
             }
         };
         if let Some(named) = explicit_location(tool, &args)
             && let Err(e) = grant.locations.admit(named)
         {
+            let ops = &self.app.ops;
+            ops.finished(tool, Outcome::LocationRefused, None, started);
             return error_result(e);
         }
         let token = &grant.token;
@@ -263,10 +273,24 @@ impl HighLevelMcp {
                     duration_ms = started.elapsed().as_millis() as u64,
                     "tool call refused"
                 );
+                let ops = &self.app.ops;
+                ops.finished(tool, Outcome::InvalidArguments, None, started);
                 return error_result(e.to_string());
             }
         };
+        // ops: wait for a slot under HighLevel's per-location rate limit (or explain a refusal).
+        let pace = self.app.ops.pace(tool, &args, location, token, started);
+        if let Err(refused) = pace.await {
+            return refused;
+        }
         let (result, stats) = self.app.upstream.call(tool, &req, token).await;
+        let ops = &self.app.ops;
+        ops.finished(
+            tool,
+            Outcome::from_result(&result),
+            Some(stats.status),
+            started,
+        );
         tracing::info!(
             tool = %tool.name,
             method = req.method,

@@ -154,6 +154,7 @@ pub fn router(
                 axum::Json(serde_json::json!({ "status": "ok", "tools": tools }))
             }),
         )
+        .merge(crate::ops::routes(app.clone()))
         .merge(guarded)
         .layer(RequestBodyTimeoutLayer::new(config.limits.body_timeout))
 }

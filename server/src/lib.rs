@@ -34,6 +34,7 @@ pub mod handler;
 pub mod http;
 pub mod jsonrpc;
 pub mod listener;
+pub mod ops;
 pub mod served;
 pub mod sessions;
 pub mod sources;
@@ -157,6 +158,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let upstream = app.upstream.base_url().to_owned();
             let tools = app.tools.len();
             let discovery = app.discovery.is_some();
+            let rate_limit = app.ops.limiter.backend_name();
+            let metrics = match args.metrics.metrics {
+                Some(bind) => {
+                    let m = ops::serve_metrics(app.ops.metrics.clone(), bind, shutdown.clone());
+                    Some(m.await?)
+                }
+                None => None,
+            };
             let server = http::serve(app, config, shutdown).await?;
             tracing::info!(
                 url = %server.mcp_url(),
@@ -164,9 +173,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 tools,
                 discovery,
                 credentials = mode,
+                rate_limit,
+                metrics = ?metrics.as_ref().map(|m| format!("http://{}/metrics", m.local_addr())),
                 "highlevel-mcp listening"
             );
             server.wait().await?;
+            if let Some(m) = metrics {
+                m.wait().await?;
+            }
             if let Some(sb) = sandbox {
                 sb.shutdown().await;
             }
@@ -179,6 +193,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 upstream = %app.upstream.base_url(),
                 tools = app.tools.len(),
                 discovery = app.discovery.is_some(),
+                rate_limit = app.ops.limiter.backend_name(),
                 "highlevel-mcp serving on stdio"
             );
             stdio::serve(Arc::new(app), shutdown).await?;
@@ -187,6 +202,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Health(args) => ops::health::check(&args).await,
         Command::Sandbox(args) => {
             let addr = SocketAddr::new(args.bind, args.port);
             let config = sandbox::SandboxConfig {
@@ -265,6 +281,7 @@ async fn build_app(
         default_location_id: location,
         discovery: None,
         max_result_chars: handler::DEFAULT_MAX_RESULT_CHARS,
+        ops: ops::Ops::new(common.rate_limit.limiter().map_err(anyhow::Error::msg)?),
     }
     .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX));
     if tools.discovery {

@@ -367,6 +367,7 @@ pub async fn start_server(setup: Setup, upstream_url: &str) -> HttpServer {
         default_location_id: setup.default_location,
         discovery: None,
         max_result_chars: setup.max_result_chars,
+        ops: Default::default(),
     };
     let app = if setup.discovery {
         app.with_discovery()
