@@ -50,42 +50,17 @@ fn did_you_mean(items: &[String]) -> String {
     }
 }
 
-/// Edit distance between two names (for typo suggestions).
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// Up to three of `available` within a quarter of `wanted`'s length in edits, nearest first.
 fn near<'a>(wanted: &str, available: impl Iterator<Item = &'a str>) -> Vec<String> {
     let limit = (wanted.chars().count() / 4).max(1);
-    let mut scored: Vec<(usize, &str)> = available
-        .map(|c| (distance(wanted, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .collect();
-    scored.sort();
-    scored
+    runtime::suggest::within(wanted, available, limit, 3)
         .into_iter()
-        .take(3)
-        .map(|(_, c)| c.to_owned())
+        .map(str::to_owned)
         .collect()
 }
 
 fn list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    runtime::suggest::backticked(items)
 }
 
 impl Selection {

@@ -9,19 +9,6 @@ use std::path::PathBuf;
 use catalog::SearchIndex;
 use runtime::ToolDef;
 
-fn official_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/highlevel-openapi/apps");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (HighLevel's official OpenAPI files; see server/README.md)",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn official_tools(dir: &std::path::Path) -> Vec<ToolDef> {
     let (tools, diags) = codegen::lower_official(dir, &codegen::Policy::every_operation());
     let errors: Vec<String> = diags
@@ -119,7 +106,7 @@ fn query_set_is_big_enough() {
 
 #[test]
 fn recall_over_the_official_catalog() {
-    let Some(dir) = official_dir() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else { return };
     let tools = official_tools(&dir);
     assert_eq!(tools.len(), 576, "the official files have 576 operations");
     let index = SearchIndex::new(&tools);
@@ -137,7 +124,7 @@ fn recall_over_the_official_catalog() {
 
 #[test]
 fn recall_over_the_served_catalog() {
-    let Some(dir) = official_dir() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else { return };
     // As `serve --openapi` builds it: curated tools replace the official tool of the same name.
     let curated: Vec<ToolDef> = generated::tools().iter().map(|t| (*t).clone()).collect();
     let tools: Vec<ToolDef> = official_tools(&dir)

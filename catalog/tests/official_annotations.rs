@@ -10,11 +10,9 @@ use runtime::HttpMethod;
 
 #[test]
 fn official_tools_follow_the_annotation_rules() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/highlevel-openapi/apps");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+    let Some(dir) = codegen::official_dir_or_skip() else {
         return;
-    }
+    };
     let (tools, _) = codegen::lower_official(&dir, &codegen::Policy::every_operation());
     assert_eq!(tools.len(), 576);
     let mut broken = Vec::new();

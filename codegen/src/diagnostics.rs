@@ -198,51 +198,12 @@ pub fn key_path(doc: &serde_json::Value, pointer: &str) -> String {
     out
 }
 
-/// Up to five of `candidates` closest to `wanted` (edit distance), for "did you mean" help lines.
-pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut scored: Vec<(usize, &str)> = candidates
-        .into_iter()
-        .map(|c| (levenshtein(wanted, c), c))
-        .collect();
-    scored.sort();
-    let limit = (wanted.chars().count() / 3).max(3);
-    let near: Vec<&str> = scored
-        .iter()
-        .filter(|(d, _)| *d <= limit)
-        .take(5)
-        .map(|(_, c)| *c)
-        .collect();
-    if near.is_empty() {
-        let mut all: Vec<&str> = scored.iter().map(|(_, c)| *c).collect();
-        all.sort();
-        all.truncate(5);
-        all
-    } else {
-        near
-    }
-}
+/// Up to five names close to `wanted` for "did you mean" help lines (see [`runtime::suggest`]).
+pub use runtime::suggest::closest;
 
 /// Formats names as "`a`, `b`".
 pub fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    runtime::suggest::backticked(names)
 }
 
 #[cfg(test)]
@@ -258,14 +219,5 @@ mod tests {
             key_path(&doc, "/paths/~1contacts~1{id}/get"),
             "paths[\"/contacts/{id}\"].get"
         );
-    }
-
-    #[test]
-    fn closest_prefers_small_edits() {
-        let c = closest(
-            "get-contactt",
-            ["get-contact", "get-contacts", "delete-task"],
-        );
-        assert_eq!(c, vec!["get-contact", "get-contacts"]);
     }
 }

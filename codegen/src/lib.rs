@@ -17,16 +17,17 @@ pub mod diagnostics;
 #[cfg(feature = "emit")]
 pub mod emit;
 pub mod load;
+pub mod locate;
 pub mod lower;
-mod mcp;
 mod schema;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, Span};
+pub use locate::{OFFICIAL_DIR_ENV, official_dir, official_dir_or_skip};
 pub use lower::{Lowered, MAX_NAME_LEN, Policy, lower_official, sanitize_name};
-pub use mcp::{pretty, tool_json};
+pub use runtime::{pretty, tool_json};
 pub use schema::strip_html;
 
 /// The files of one generation run.

@@ -28,7 +28,8 @@ use serde_json::{Map, Value, json};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity, closest, list};
 use crate::load::{SourceFile, SpecSources, escape};
-use crate::schema::{Resolver, sorted, strip_html};
+use crate::schema::{Resolver, strip_html};
+use runtime::sorted;
 
 /// Which official operations become tools, for [`lower_official`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -523,23 +523,6 @@ pub fn strip_html(s: &str) -> String {
     joined
 }
 
-/// Sorts object keys recursively, so serialising gives canonical bytes (serde_json keeps
-/// insertion order in this workspace: the `preserve_order` feature is on).
-pub fn sorted(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let mut out = Map::new();
-            for k in keys {
-                out.insert(k.clone(), sorted(&m[k]));
-            }
-            Value::Object(out)
-        }
-        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -9,19 +9,6 @@ use codegen::{Policy, Severity, lower_official, sanitize_name};
 use runtime::{ParamIn, ToolDef};
 use serde_json::Value;
 
-fn official_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/highlevel-openapi/apps");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (the official HighLevel files live in <workspace>/../shared)",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// `<basename>_<operationId>` of every operation, read straight from the files.
 fn expected_names(dir: &PathBuf) -> Vec<String> {
     let mut names = Vec::new();
@@ -58,7 +45,7 @@ fn find<'a>(tools: &'a [ToolDef], name: &str) -> &'a ToolDef {
 
 #[test]
 fn every_official_operation_lowers_to_a_valid_tool() {
-    let Some(dir) = official_dir() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else { return };
     let (tools, diags) = lower_official(&dir, &Policy::every_operation());
     let errors: Vec<String> = diags
         .iter()
@@ -223,7 +210,7 @@ fn every_official_operation_lowers_to_a_valid_tool() {
 
 #[test]
 fn official_lowering_is_deterministic() {
-    let Some(dir) = official_dir() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else { return };
     let a = lower_official(&dir, &Policy::every_operation());
     let b = lower_official(&dir, &Policy::every_operation());
     assert_eq!(a, b);
@@ -233,7 +220,7 @@ fn official_lowering_is_deterministic() {
 /// the dangling refs sit in error responses, which are never resolved.
 #[test]
 fn v3_files_lower_too() {
-    let Some(dir) = official_dir().map(|d| d.join("v3")) else {
+    let Some(dir) = codegen::official_dir_or_skip().map(|d| d.join("v3")) else {
         return;
     };
     if !dir.is_dir() {

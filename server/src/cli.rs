@@ -203,6 +203,47 @@ pub struct ServeArgs {
     #[arg(long, env = "HIGHLEVEL_MCP_SESSIONS")]
     pub sessions: bool,
 
+    /// With --sessions: most sessions open at once (new ones get 503 beyond it).
+    #[arg(long, env = "HIGHLEVEL_MCP_MAX_SESSIONS", default_value_t = 1000, value_name = "N")]
+    pub max_sessions: usize,
+
+    /// With --sessions: close a session after this many seconds without a request.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_SESSION_IDLE_SECS",
+        default_value_t = 600,
+        value_name = "SECONDS"
+    )]
+    pub session_idle_secs: u64,
+
+    /// Most client connections open at once; more wait in the accept queue.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_MAX_CONNECTIONS",
+        default_value_t = 4096,
+        value_name = "N"
+    )]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection stays open.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_HEADER_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_name = "SECONDS"
+    )]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's body.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_BODY_TIMEOUT_SECS",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub body_timeout_secs: u64,
+
     /// Flags shared with `stdio`.
     #[command(flatten)]
     pub common: CommonArgs,

@@ -17,15 +17,34 @@
 
 use serde_json::{Map, Value};
 
-/// Splits and checks `fields`; an empty path or empty segment is an error naming it.
+/// Most `fields` paths one call may pass; selection work grows with paths × result size.
+pub const MAX_FIELDS: usize = 64;
+/// Longest `fields` path, in characters.
+pub const MAX_FIELD_CHARS: usize = 256;
+
+/// Splits and checks `fields`; an empty path or empty segment is an error naming it, and the
+/// number and length of paths are bounded.
 pub fn parse_fields(fields: &[Value]) -> Result<Vec<Vec<String>>, String> {
+    if fields.len() > MAX_FIELDS {
+        return Err(format!(
+            "`fields` has {} paths; pass at most {MAX_FIELDS}",
+            fields.len()
+        ));
+    }
     let mut out = Vec::new();
     for f in fields {
         let Some(s) = f.as_str() else {
             return Err(format!(
-                "`fields` must be a list of dot paths (strings such as \"contact.email\"); got {f}"
+                "`fields` must be a list of dot paths (strings such as \"contact.email\"); got {}",
+                runtime::suggest::clip(&f.to_string(), 100)
             ));
         };
+        if s.chars().count() > MAX_FIELD_CHARS {
+            return Err(format!(
+                "`fields` entry {:?} is longer than {MAX_FIELD_CHARS} characters; name a shorter path",
+                runtime::suggest::clip(s, 60)
+            ));
+        }
         let segs: Vec<String> = s.split('.').map(str::trim).map(str::to_owned).collect();
         if segs.iter().any(String::is_empty) {
             return Err(format!(

@@ -3,7 +3,7 @@
 //! * `search_tools` {query, limit} ranks the selected tools for a natural-language query
 //!   ([`catalog::SearchIndex`], built once at start-up) and answers with a compact line per tool:
 //!   name, title, the first sentence of its description and whether it is read-only.
-//! * `describe_tool` {name} answers with the tool's full MCP JSON (`codegen::tool_json`: title,
+//! * `describe_tool` {name} answers with the tool's full MCP JSON (`runtime::tool_json`: title,
 //!   description, annotations, inputSchema, outputSchema), so the model sees the schema of only
 //!   the tools it is about to call.
 //! * `call_tool` {name, arguments, fields, max_chars} calls any selected tool through the same
@@ -19,7 +19,7 @@ use catalog::SearchIndex;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 
-use crate::catalog::{Catalog, Entry};
+use crate::served::{Entry, ServedTools};
 
 /// Name of the search meta-tool.
 pub const SEARCH: &str = "search_tools";
@@ -32,6 +32,8 @@ pub const CALL: &str = "call_tool";
 pub const DEFAULT_LIMIT: usize = 5;
 /// Largest `limit` of `search_tools`.
 pub const MAX_LIMIT: usize = 20;
+/// Longest `query` of `search_tools`, in characters: ranking work grows with the query.
+pub const MAX_QUERY_CHARS: usize = 1000;
 
 /// The search index and the meta-tool listing.
 #[derive(Debug)]
@@ -147,7 +149,7 @@ pub fn first_sentence(text: &str) -> String {
 
 impl Discovery {
     /// Indexes `catalog` (call once, at start-up).
-    pub fn new(catalog: &Catalog) -> Self {
+    pub fn new(catalog: &ServedTools) -> Self {
         Self {
             index: SearchIndex::new(catalog.entries().iter().map(|e| &e.compiled.def)),
             listing: meta_tools(
@@ -168,8 +170,8 @@ impl Discovery {
     }
 
     /// The `search_tools` answer for `query`.
-    pub fn search(&self, catalog: &Catalog, query: &str, limit: usize) -> Value {
-        let entries = catalog.entries();
+    pub fn search(&self, tools: &ServedTools, query: &str, limit: usize) -> Value {
+        let entries = tools.entries();
         let results: Vec<Value> = self
             .index
             .search(query, limit)
@@ -188,10 +190,16 @@ impl Discovery {
     }
 
     /// Up to five tool names close to a wrong `name`: near spellings first, then search hits.
-    pub fn closest(&self, catalog: &Catalog, name: &str) -> Vec<String> {
-        let entries = catalog.entries();
+    pub fn closest(&self, tools: &ServedTools, name: &str) -> Vec<String> {
+        let entries = tools.entries();
         let mut out: Vec<String> = Vec::new();
-        let near = codegen::diagnostics::closest(
+        // No valid tool name is longer than MAX_NAME_CHARS: a longer one gets no fuzzy match, and
+        // only its first characters are searched, so the work stays bounded whatever is sent.
+        let name = match name.char_indices().nth(runtime::suggest::MAX_NAME_CHARS) {
+            Some((cut, _)) => &name[..cut],
+            None => name,
+        };
+        let near = runtime::suggest::closest(
             name,
             entries
                 .iter()

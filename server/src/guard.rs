@@ -9,10 +9,10 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode, header};
+use http::{StatusCode, header};
 use std::sync::Arc;
 
-use crate::credentials::{Credentials, bearer};
+use crate::handler::App;
 
 /// The Host and Origin allowlists.
 #[derive(Debug, Clone)]
@@ -187,55 +187,35 @@ pub async fn check_host_origin(
     next.run(req).await
 }
 
-/// Middleware: 401 unless the request carries the credentials the mode asks for.
+/// Middleware: resolves the request's [`Grant`](crate::credentials::Grant) through the
+/// credentials seam and stores it in the request's extensions for the handler; answers the
+/// seam's rejection (usually 401 with a challenge) otherwise.
 pub async fn check_credentials(
-    State(credentials): State<Arc<Credentials>>,
+    State(app): State<Arc<App>>,
     req: Request<Body>,
     next: Next,
 ) -> Response {
-    match credentials.as_ref() {
-        Credentials::Forward => {
-            if client_bearer(req.headers()).is_none() {
-                return unauthorized(
-                    "Unauthorized: send your HighLevel Private Integration Token as `Authorization: Bearer <token>` (and optionally a `locationId` header). This server forwards it to HighLevel only.",
-                );
-            }
+    let (mut parts, body) = req.into_parts();
+    match app
+        .credentials
+        .resolve(Some(&parts), app.default_location_id.as_deref())
+        .await
+    {
+        Ok(grant) => {
+            parts.extensions.insert(grant);
+            next.run(Request::from_parts(parts, body)).await
         }
-        Credentials::ServerHeld {
-            api_key: Some(key), ..
-        } => {
-            let presented = client_bearer(req.headers()).or_else(|| {
-                req.headers()
-                    .get("x-api-key")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::trim)
-            });
-            let ok = presented.is_some_and(|p| key.matches(p));
-            if !ok {
-                return unauthorized(
-                    "Unauthorized: this server requires its API key: send `Authorization: Bearer <server API key>` or `X-API-Key: <server API key>` (the key in the server's --api-key-file, not a HighLevel token).",
-                );
+        Err(rejection) => {
+            let mut resp = plain(rejection.status, rejection.message);
+            if let Some(challenge) = rejection
+                .www_authenticate
+                .and_then(|c| http::HeaderValue::from_str(&c).ok())
+            {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
             }
+            resp
         }
-        Credentials::ServerHeld { api_key: None, .. } => {}
     }
-    next.run(req).await
-}
-
-fn client_bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
-}
-
-fn unauthorized(message: &str) -> Response {
-    let mut resp = plain(StatusCode::UNAUTHORIZED, message);
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        http::HeaderValue::from_static("Bearer realm=\"highlevel-mcp\""),
-    );
-    resp
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The MCP side: an rmcp [`ServerHandler`] written by hand over the [`Catalog`].
+//! The MCP side: an rmcp [`ServerHandler`] written by hand over the [`ServedTools`].
 //!
 //! `tools/list` returns the catalog's ready-made listing. `tools/call` finds the tool (an unknown
 //! name is a protocol error), picks the credential and the location id for this call, lets the
@@ -17,12 +17,12 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
-use runtime::CallContext;
+use runtime::{CallContext, LocationSlot};
 use serde_json::Value;
 
-use crate::catalog::{Catalog, Entry};
+use crate::served::{Entry, ServedTools};
 use crate::compact;
-use crate::credentials::{Credentials, Secret, bearer};
+use crate::credentials::Grant;
 use crate::discovery::{self, Discovery};
 use crate::upstream::Upstream;
 
@@ -33,11 +33,11 @@ pub const DEFAULT_MAX_RESULT_CHARS: usize = 100_000;
 #[derive(Debug)]
 pub struct App {
     /// The served tools.
-    pub catalog: Catalog,
+    pub tools: ServedTools,
     /// The upstream client.
     pub upstream: Upstream,
     /// Where tokens come from.
-    pub credentials: Credentials,
+    pub credentials: crate::credentials::Credentials,
     /// Location id used when neither the argument nor the `locationId` header gives one.
     pub default_location_id: Option<String>,
     /// Discovery mode (`--discovery`): list meta-tools only; `None` lists every tool.
@@ -50,13 +50,13 @@ impl App {
     /// Builds an app from a catalog, upstream settings, credentials and an optional default
     /// location; fails when the upstream URL is unusable.
     pub fn new(
-        catalog: Catalog,
+        tools: ServedTools,
         upstream: crate::upstream::UpstreamConfig,
-        credentials: Credentials,
+        credentials: crate::credentials::Credentials,
         default_location_id: Option<String>,
     ) -> Result<Self, String> {
         Ok(Self {
-            catalog,
+            tools,
             upstream: Upstream::new(upstream)?,
             credentials,
             default_location_id,
@@ -67,7 +67,7 @@ impl App {
 
     /// Switches on discovery mode (indexes the catalog for `search_tools`).
     pub fn with_discovery(mut self) -> Self {
-        self.discovery = Some(Discovery::new(&self.catalog));
+        self.discovery = Some(Discovery::new(&self.tools));
         self
     }
 
@@ -91,14 +91,23 @@ impl HighLevelMcp {
     }
 }
 
-/// The `locationId` header, when the call came over HTTP with one.
-fn header_location(parts: Option<&http::request::Parts>) -> Option<&str> {
-    parts?
-        .headers
-        .get("locationid")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+/// The location id a call names in its own arguments, if any (checked against the grant).
+fn explicit_location<'a>(tool: &runtime::ToolDef, args: &'a JsonObject) -> Option<&'a str> {
+    let arg = match &tool.location {
+        LocationSlot::None => return None,
+        LocationSlot::Arg(name) => name.as_ref(),
+        // altId names a location only when altType says so (it can name a company).
+        LocationSlot::AltId
+            if args
+                .get("altType")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t != "location") =>
+        {
+            return None;
+        }
+        LocationSlot::AltId => "altId",
+    };
+    args.get(arg).and_then(Value::as_str).filter(|v| !v.is_empty())
 }
 
 impl ServerHandler for HighLevelMcp {
@@ -127,7 +136,7 @@ impl ServerHandler for HighLevelMcp {
     ) -> Result<ListToolsResult, McpError> {
         let tools = match &self.app.discovery {
             Some(d) => d.listing().to_vec(),
-            None => self.app.catalog.listing().to_vec(),
+            None => self.app.tools.listing().to_vec(),
         };
         Ok(ListToolsResult::with_all_items(tools))
     }
@@ -136,7 +145,7 @@ impl ServerHandler for HighLevelMcp {
         if let Some(t) = self.app.discovery.as_ref().and_then(|d| d.get(name)) {
             return Some(t.clone());
         }
-        self.app.catalog.get(name).map(|e| e.listing.clone())
+        self.app.tools.get(name).map(|e| e.listing.clone())
     }
 
     async fn call_tool(
@@ -154,11 +163,11 @@ impl ServerHandler for HighLevelMcp {
                 _ => {}
             }
         }
-        let Some(entry) = self.app.catalog.get(&request.name) else {
+        let Some(entry) = self.app.tools.get(&request.name) else {
             return Err(McpError::invalid_params(
                 format!(
                     "unknown tool `{}`: call tools/list for the tools this server has",
-                    request.name,
+                    runtime::suggest::clip(&request.name, runtime::suggest::MAX_NAME_CHARS),
                 ),
                 None,
             ));
@@ -170,6 +179,11 @@ impl ServerHandler for HighLevelMcp {
             "the server caps results at --max-result-chars; narrow the query or lower its limit",
         )))
     }
+}
+
+/// A JSON value quoted back in an error message, cut short so a huge input is not echoed whole.
+fn echo(v: &Value) -> String {
+    runtime::suggest::clip(&v.to_string(), 100).into_owned()
 }
 
 fn error_result(text: impl Into<String>) -> CallToolResult {
@@ -203,28 +217,32 @@ impl HighLevelMcp {
     ) -> CallToolResult {
         let started = Instant::now();
         let tool = &entry.compiled.def;
-        let token = match &self.app.credentials {
-            Credentials::ServerHeld { token, .. } => token.clone(),
-            Credentials::Forward => {
-                // The HTTP layer refuses requests without a bearer before rmcp sees them, so a
-                // missing one here means a transport without headers (which needs a server token).
-                let found = parts
-                    .and_then(|p| p.headers.get(http::header::AUTHORIZATION))
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(bearer)
-                    .and_then(Secret::new);
-                match found {
-                    Some(t) => t,
-                    None => {
-                        return error_result(
-                            "no HighLevel token for this call: send `Authorization: Bearer <Private Integration Token>` with the request, or start the server with HIGHLEVEL_TOKEN / --token-file",
-                        );
+        // The guard resolved the grant for HTTP requests; stdio (no parts) resolves here.
+        let resolved;
+        let grant = match parts.and_then(|p| p.extensions.get::<Grant>()) {
+            Some(g) => g,
+            None => {
+                match self
+                    .app
+                    .credentials
+                    .resolve(parts, self.app.default_location_id.as_deref())
+                    .await
+                {
+                    Ok(g) => {
+                        resolved = g;
+                        &resolved
                     }
+                    Err(rejection) => return error_result(rejection.message),
                 }
             }
         };
-
-        let location = header_location(parts).or(self.app.default_location_id.as_deref());
+        if let Some(named) = explicit_location(tool, &args)
+            && let Err(e) = grant.locations.admit(named)
+        {
+            return error_result(e);
+        }
+        let token = &grant.token;
+        let location = grant.locations.default.as_deref();
         let prepared = entry.compiled.prepare(
             &args,
             CallContext {
@@ -243,7 +261,7 @@ impl HighLevelMcp {
                 return error_result(e.to_string());
             }
         };
-        let (result, stats) = self.app.upstream.call(tool, &req, &token).await;
+        let (result, stats) = self.app.upstream.call(tool, &req, token).await;
         tracing::info!(
             tool = %tool.name,
             method = req.method,
@@ -262,29 +280,38 @@ impl HighLevelMcp {
                 "search_tools needs `query`: what you want to do in plain words, e.g. {\"query\": \"get contact by id\"}",
             );
         };
+        let chars = query.chars().count();
+        if chars > discovery::MAX_QUERY_CHARS {
+            return error_result(format!(
+                "`query` is {chars} characters; keep it under {} (say what you want to do in a sentence)",
+                discovery::MAX_QUERY_CHARS
+            ));
+        }
         let limit = match args.get("limit") {
             None | Some(Value::Null) => discovery::DEFAULT_LIMIT,
             Some(v) => match v.as_u64() {
                 Some(n) if (1..=discovery::MAX_LIMIT as u64).contains(&n) => n as usize,
                 _ => {
                     return error_result(format!(
-                        "`limit` must be an integer from 1 to {}; got {v}",
-                        discovery::MAX_LIMIT
+                        "`limit` must be an integer from 1 to {}; got {}",
+                        discovery::MAX_LIMIT,
+                        echo(v)
                     ));
                 }
             },
         };
-        let answer = d.search(&self.app.catalog, query, limit);
+        let answer = d.search(&self.app.tools, query, limit);
         if answer["tools"].as_array().is_some_and(Vec::is_empty) {
             return CallToolResult::success(vec![ContentBlock::text(format!(
-                "no tool matches {query:?}; try other words (e.g. the object: contact, appointment, invoice, opportunity)"
+                "no tool matches {:?}; try other words (e.g. the object: contact, appointment, invoice, opportunity)",
+                runtime::suggest::clip(query, 200)
             ))]);
         }
         CallToolResult::success(vec![ContentBlock::text(answer.to_string())])
     }
 
     fn unknown_tool(&self, d: &Discovery, name: &str) -> CallToolResult {
-        let near = d.closest(&self.app.catalog, name);
+        let near = d.closest(&self.app.tools, name);
         let near = if near.is_empty() {
             "use search_tools to find one".to_owned()
         } else {
@@ -297,7 +324,8 @@ impl HighLevelMcp {
             )
         };
         error_result(format!(
-            "unknown tool `{name}` (or not in this server's selection); {near}"
+            "unknown tool `{}` (or not in this server's selection); {near}",
+            runtime::suggest::clip(name, runtime::suggest::MAX_NAME_CHARS)
         ))
     }
 
@@ -307,9 +335,9 @@ impl HighLevelMcp {
                 "describe_tool needs `name`: a tool name from search_tools, e.g. {\"name\": \"contacts_get-contact\"}",
             );
         };
-        match self.app.catalog.get(name) {
+        match self.app.tools.get(name) {
             Some(e) => CallToolResult::success(vec![ContentBlock::text(
-                codegen::tool_json(&e.compiled.def).to_string(),
+                runtime::tool_json(&e.compiled.def).to_string(),
             )]),
             None => self.unknown_tool(d, name),
         }
@@ -326,7 +354,7 @@ impl HighLevelMcp {
                 "call_tool needs `name` (from search_tools) and `arguments` (an object matching the tool's inputSchema)",
             );
         };
-        let Some(entry) = self.app.catalog.get(name) else {
+        let Some(entry) = self.app.tools.get(name) else {
             return self.unknown_tool(d, name);
         };
         let tool_args = match args.get("arguments") {
@@ -334,7 +362,8 @@ impl HighLevelMcp {
             Some(Value::Object(m)) => m.clone(),
             Some(other) => {
                 return error_result(format!(
-                    "`arguments` must be an object of the tool's arguments (see describe_tool); got {other}"
+                    "`arguments` must be an object of the tool's arguments (see describe_tool); got {}",
+                    echo(other)
                 ));
             }
         };
@@ -347,7 +376,8 @@ impl HighLevelMcp {
             },
             Some(other) => {
                 return error_result(format!(
-                    "`fields` must be a list of dot paths such as [\"contact.email\"]; got {other}"
+                    "`fields` must be a list of dot paths such as [\"contact.email\"]; got {}",
+                    echo(other)
                 ));
             }
         };
@@ -357,7 +387,8 @@ impl HighLevelMcp {
                 Some(n) if n >= 1 => (n as usize).min(self.app.max_result_chars),
                 _ => {
                     return error_result(format!(
-                        "`max_chars` must be a positive integer; got {v}"
+                        "`max_chars` must be a positive integer; got {}",
+                        echo(v)
                     ));
                 }
             },

@@ -3,7 +3,7 @@
 //! rmcp's `StreamableHttpService` speaks both protocol eras: a 2025-11-25 client sends
 //! `initialize` and then its requests; a 2026-07-28 client sends self-contained requests
 //! (`server/discover`, `Mcp-Method` headers). By default the service runs stateless with JSON
-//! responses, the fastest shape measured (notes/rmcp-performance.md) and enough for a server
+//! responses, the fastest shape measured (../shared/notes/rmcp-performance.md) and enough for a server
 //! that never sends requests of its own; `--sessions` turns on 2025-11-25 sessions
 //! (`Mcp-Session-Id`, SSE) for clients that insist on them. Every accepted socket gets
 //! TCP_NODELAY, without which each SSE-framed answer waits about 44 ms for a delayed ACK.
@@ -12,17 +12,23 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use axum::Router;
+use axum::extract::State;
 use axum::routing::get;
-use axum::serve::ListenerExt;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use tower_http::timeout::RequestBodyTimeoutLayer;
+
 use crate::guard::{self, Allowlists};
 use crate::handler::{App, HighLevelMcp};
+use crate::jsonrpc;
+use crate::listener::{self, ConnLimits};
+use crate::sessions::BoundedSessions;
 
 /// How long open requests and streams may run on after a shutdown signal.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -30,6 +36,12 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1
 /// HTTP transport settings.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
+    /// Connection bounds (header and body timeouts, open connections).
+    pub limits: ConnLimits,
+    /// Most `--sessions` sessions open at once.
+    pub max_sessions: usize,
+    /// A `--sessions` session without a request for this long is closed.
+    pub session_idle: Duration,
     /// Address to listen on (port 0 picks a free one).
     pub bind: SocketAddr,
     /// Host and Origin allowlists.
@@ -43,6 +55,9 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
+            limits: ConnLimits::default(),
+            max_sessions: 1000,
+            session_idle: Duration::from_secs(600),
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             allowlists: Allowlists::default(),
             max_body_bytes: 4 * 1024 * 1024,
@@ -89,7 +104,12 @@ impl HttpServer {
 ///
 /// `mcp_stop` ends rmcp's open streams and in-flight handlers; cancel it only after the grace
 /// period, since rmcp answers a cancelled in-flight request with an error instead of its result.
-pub fn router(app: Arc<App>, config: &HttpConfig, mcp_stop: &CancellationToken) -> Router {
+pub fn router(
+    app: Arc<App>,
+    config: &HttpConfig,
+    sessions: Arc<BoundedSessions>,
+    mcp_stop: &CancellationToken,
+) -> Router {
     // Host and Origin are checked by our guard (before credentials, so a rebinding page gets a
     // 403 rather than a hint about tokens); rmcp's own copies of those checks are switched off
     // so there is one rule and one error message.
@@ -105,14 +125,19 @@ pub fn router(app: Arc<App>, config: &HttpConfig, mcp_stop: &CancellationToken) 
     let handler_app = app.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(HighLevelMcp::new(handler_app.clone())),
-        Arc::new(LocalSessionManager::default()),
+        sessions.clone(),
         mcp_config,
     );
     let guarded = Router::new()
         .route_service("/mcp", mcp.clone())
         .route_service("/mcp/", mcp)
+        .layer(axum::middleware::from_fn(jsonrpc::errors_as_jsonrpc))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(app.credentials.clone()),
+            (sessions, config.sessions),
+            refuse_when_full,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
             guard::check_credentials,
         ))
         // CORS sits outside the credential check: a browser's preflight carries no credentials.
@@ -121,7 +146,7 @@ pub fn router(app: Arc<App>, config: &HttpConfig, mcp_stop: &CancellationToken) 
             Arc::new(config.allowlists.clone()),
             guard::check_host_origin,
         ));
-    let tools = app.catalog.len();
+    let tools = app.tools.len();
     Router::new()
         .route(
             "/healthz",
@@ -130,6 +155,29 @@ pub fn router(app: Arc<App>, config: &HttpConfig, mcp_stop: &CancellationToken) 
             }),
         )
         .merge(guarded)
+        .layer(RequestBodyTimeoutLayer::new(config.limits.body_timeout))
+}
+
+/// 503 for a request that would open a session while the cap is reached, before rmcp (whose
+/// own refusal would be a 500).
+async fn refuse_when_full(
+    State((sessions, on)): State<(Arc<BoundedSessions>, bool)>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let opens_session = on
+        && req.method() == http::Method::POST
+        && !req.headers().contains_key("mcp-session-id");
+    if opens_session && sessions.is_full() {
+        return (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            [(http::header::RETRY_AFTER, "5")],
+            "Service Unavailable: the server holds its maximum number of sessions (--max-sessions); close an idle session (DELETE with its Mcp-Session-Id) or try again shortly",
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// CORS for browser-based clients on allowed origins: preflights are answered, and the MCP
@@ -178,13 +226,25 @@ pub async fn serve(
     })?;
     let addr = listener.local_addr()?;
     let mcp_stop = CancellationToken::new();
-    let router = router(app, &config, &mcp_stop);
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+    let sessions = Arc::new(BoundedSessions::new(config.max_sessions, config.session_idle));
+    let router = router(app, &config, sessions.clone(), &mcp_stop);
+    // Idle sessions are closed a few times per expiry period.
+    let reaper_stop = shutdown.clone();
+    let every = (config.session_idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = reaper_stop.cancelled() => break,
+                _ = tokio::time::sleep(every) => {
+                    let closed = sessions.reap().await;
+                    if closed > 0 {
+                        tracing::debug!(closed, "closed idle sessions");
+                    }
+                }
+            }
         }
     });
-    // On shutdown axum stops accepting and waits for open requests; after SHUTDOWN_GRACE the
+    // On shutdown the accept loop stops and open requests may finish; after SHUTDOWN_GRACE the
     // rmcp side is cancelled too, which ends session streams (only `--sessions` keeps any) and
     // anything still stuck.
     let token = shutdown.clone();
@@ -195,10 +255,9 @@ pub async fn serve(
         stop.cancel();
     });
     let token = shutdown.clone();
+    let limits = config.limits;
     let task = tokio::spawn(async move {
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(token.cancelled_owned())
-            .await;
+        let result = listener::serve(listener, router, limits, token, SHUTDOWN_GRACE).await;
         mcp_stop.cancel();
         result
     });

@@ -1,17 +1,17 @@
 //! `highlevel-mcp`: an MCP server for the HighLevel CRM.
 //!
 //! The binary is a thin shell over this library so tests and benchmarks can start the server in
-//! the same process: build a [`Catalog`] from any list of tool definitions, wrap it with an
-//! [`Upstream`] client and [`Credentials`] into an [`App`], then serve it with
+//! the same process: build a [`ServedTools`] from any list of tool definitions, wrap it with an
+//! [`Upstream`] client and [`Credentials`] (the credentials seam) into an [`App`], then serve it with
 //! [`http::serve`] (Streamable HTTP) or [`stdio::serve`]:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use server::{App, Catalog, Credentials, UpstreamConfig, http};
+//! use server::{App, ServedTools, Credentials, UpstreamConfig, http};
 //!
 //! let app = App::new(
-//!     Catalog::generated()?,
+//!     ServedTools::generated()?,
 //!     UpstreamConfig { base_url: "http://127.0.0.1:9090".into(), ..Default::default() },
 //!     Credentials::Forward,
 //!     None,
@@ -25,7 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod catalog;
+pub mod served;
 pub mod cli;
 pub mod compact;
 pub mod credentials;
@@ -33,6 +33,9 @@ pub mod discovery;
 pub mod guard;
 pub mod handler;
 pub mod http;
+pub mod jsonrpc;
+pub mod listener;
+pub mod sessions;
 pub mod sources;
 pub mod stdio;
 pub mod upstream;
@@ -44,8 +47,8 @@ use std::time::Duration;
 use anyhow::bail;
 use tokio_util::sync::CancellationToken;
 
-pub use catalog::Catalog;
-pub use credentials::{Credentials, Secret};
+pub use served::ServedTools;
+pub use credentials::{Credentials, Grant, GrantSource, Locations, Rejection, Secret};
 pub use handler::{App, HighLevelMcp};
 pub use upstream::{RetryPolicy, Upstream, UpstreamConfig};
 
@@ -129,13 +132,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 allowlists,
                 max_body_bytes: args.max_body_bytes,
                 sessions: args.sessions,
+                limits: listener::ConnLimits {
+                    max_connections: args.max_connections.max(1),
+                    header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+                    body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
+                },
+                max_sessions: args.max_sessions.max(1),
+                session_idle: Duration::from_secs(args.session_idle_secs.max(1)),
             };
-            if !args.bind.is_loopback()
-                && matches!(
-                    app.credentials,
-                    Credentials::ServerHeld { api_key: None, .. }
-                )
-            {
+            if !args.bind.is_loopback() && app.credentials.is_open_server_token() {
                 tracing::warn!(
                     bind = %args.bind,
                     "serving a server-held token beyond loopback without --api-key-file: anyone who reaches this port acts with that token"
@@ -147,16 +152,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "listening beyond loopback, but --allowed-hosts still allows only localhost, 127.0.0.1 and ::1: clients reaching this server by any other name or address get 403; set --allowed-hosts to the names they use"
                 );
             }
-            let mode = match &app.credentials {
-                Credentials::Forward => "header (clients send their own bearer)",
-                Credentials::ServerHeld { api_key: None, .. } => "server-held token",
-                Credentials::ServerHeld {
-                    api_key: Some(_), ..
-                } => "server-held token, clients need the API key",
-            };
+            let mode = app.credentials.label();
             let app = Arc::new(app);
             let upstream = app.upstream.base_url().to_owned();
-            let tools = app.catalog.len();
+            let tools = app.tools.len();
             let discovery = app.discovery.is_some();
             let server = http::serve(app, config, shutdown).await?;
             tracing::info!(
@@ -178,7 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let (app, sandbox) = build_app(&args.common, None, false).await?;
             tracing::info!(
                 upstream = %app.upstream.base_url(),
-                tools = app.catalog.len(),
+                tools = app.tools.len(),
                 discovery = app.discovery.is_some(),
                 "highlevel-mcp serving on stdio"
             );
@@ -230,7 +229,7 @@ async fn build_app(
         agency: tools.agency,
     };
     let defs = sources::load(tools.openapi.as_deref(), &selection).map_err(anyhow::Error::msg)?;
-    let catalog = Catalog::new(defs).map_err(anyhow::Error::msg)?;
+    let served = ServedTools::new(defs).map_err(anyhow::Error::msg)?;
     let api_key = match api_key_file {
         Some(p) => Some(Secret::from_file(p).map_err(anyhow::Error::msg)?),
         None => None,
@@ -260,7 +259,7 @@ async fn build_app(
     };
     let upstream = Upstream::new(upstream_config(common, base_url)).map_err(anyhow::Error::msg)?;
     let mut app = App {
-        catalog,
+        tools: served,
         upstream,
         credentials,
         default_location_id: location,

@@ -19,7 +19,7 @@ async fn tools_list_equals_the_generated_schema_files_in_both_eras() {
 
 #[test]
 fn catalog_serves_exactly_the_generated_registry() {
-    let catalog = server::Catalog::generated().expect("generated tools compile");
+    let catalog = server::ServedTools::generated().expect("generated tools compile");
     assert_eq!(catalog.len(), generated::tools().len());
     assert_eq!(catalog.len(), schema_files().len());
 }

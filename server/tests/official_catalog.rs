@@ -13,19 +13,6 @@ use common::*;
 use runtime::{CallContext, CompiledTool, ToolDef};
 use serde_json::{Map, Value, json};
 
-fn official_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/highlevel-openapi/apps");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (HighLevel's official OpenAPI files)",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn load(dir: Option<&std::path::Path>, selection: Selection) -> Vec<ToolDef> {
     server::sources::load(dir, &selection).expect("tools load")
 }
@@ -149,7 +136,7 @@ fn samples(
 
 #[tokio::test]
 async fn serves_all_576_official_operations_and_calls_one_per_app() {
-    let Some(dir) = official_dir() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else { return };
     let tools = load(Some(&dir), all());
     assert_eq!(
         tools.len(),
@@ -216,7 +203,7 @@ async fn serves_all_576_official_operations_and_calls_one_per_app() {
 
 #[test]
 fn agency_tools_are_hidden_unless_asked_for() {
-    let Some(dir) = official_dir() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else { return };
     let with = load(Some(&dir), all());
     let without = load(Some(&dir), Selection::default());
     let agency: Vec<&ToolDef> = with.iter().filter(|t| t.agency_only).collect();
@@ -382,7 +369,7 @@ fn a_broken_openapi_file_fails_with_its_diagnostics() {
 
 #[test]
 fn lowering_warnings_are_reported_not_fatal() {
-    let Some(dir) = official_dir() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else { return };
     let loaded = server::sources::official(&dir).unwrap();
     assert!(
         !loaded.warnings.is_empty(),

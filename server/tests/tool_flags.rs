@@ -16,16 +16,6 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_highlevel-mcp");
 
-fn official_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/highlevel-openapi/apps");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: {} is absent", dir.display());
-        None
-    }
-}
-
 async fn stdio_client(args: &[&str], envs: &[(&str, &str)]) -> Client {
     let mut cmd = tokio::process::Command::new(BIN);
     cmd.arg("stdio")
@@ -117,7 +107,7 @@ async fn max_result_chars_caps_direct_results() {
 
 #[tokio::test]
 async fn openapi_from_the_environment_with_read_only_and_agency() {
-    let Some(dir) = official_dir() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else { return };
     let expected = server::sources::load(
         Some(&dir),
         &catalog::Selection {

@@ -41,13 +41,13 @@ enum Command {
         /// Runs per measurement (the median is reported).
         #[arg(long, default_value_t = 15)]
         runs: usize,
-        /// Folder of official files (default: <workspace>/../shared/highlevel-openapi/apps).
+        /// Folder of official files (default: $HIGHLEVEL_OPENAPI_DIR, else <workspace>/../shared/highlevel-openapi/apps).
         #[arg(long)]
         official: Option<PathBuf>,
     },
     /// Count the tokens a model pays for tools/list, discovery and tool results (markdown table).
     Tokens {
-        /// Folder of official files (default: <workspace>/../shared/highlevel-openapi/apps).
+        /// Folder of official files (default: $HIGHLEVEL_OPENAPI_DIR, else <workspace>/../shared/highlevel-openapi/apps).
         #[arg(long)]
         official: Option<PathBuf>,
     },
@@ -98,8 +98,7 @@ fn main() -> ExitCode {
             }
         },
         Command::BenchCodegen { runs, official } => {
-            let official =
-                official.unwrap_or_else(|| root.join("../shared/highlevel-openapi/apps"));
+            let official = official.unwrap_or_else(codegen::locate::official_dir_candidate);
             bench(&root, &official, runs.max(1))
         }
         Command::Bench { args } => bench::run(&root, &args),

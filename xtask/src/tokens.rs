@@ -23,7 +23,7 @@ use rmcp::model::{CallToolResult, ClientConfig, ProtocolVersion, Tool};
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
-use server::{App, Catalog, Credentials, Secret, UpstreamConfig};
+use server::{App, ServedTools, Credentials, Secret, UpstreamConfig};
 use tiktoken_rs::CoreBPE;
 
 type Client = RunningService<rmcp::RoleClient, ClientConfig>;
@@ -44,9 +44,9 @@ struct Running {
     http: reqwest::Client,
 }
 
-async fn start(catalog: Catalog, discovery: bool, upstream: &str) -> Result<Running, String> {
+async fn start(catalog: ServedTools, discovery: bool, upstream: &str) -> Result<Running, String> {
     let mut app = App::new(
-        catalog,
+        tools,
         UpstreamConfig {
             base_url: upstream.to_owned(),
             ..Default::default()
@@ -190,9 +190,9 @@ impl Report {
     }
 }
 
-/// Runs every measurement; `official` defaults to `<root>/../shared/highlevel-openapi/apps`.
+/// Runs every measurement; `official` defaults to `codegen::locate::official_dir_candidate()`.
 pub fn run(root: &Path, official: Option<PathBuf>) -> Result<String, String> {
-    let official = official.unwrap_or_else(|| root.join("../shared/highlevel-openapi/apps"));
+    let official = official.unwrap_or_else(codegen::locate::official_dir_candidate);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -213,7 +213,7 @@ async fn measure(official: &Path) -> Result<String, String> {
     let upstream = sb.base_url();
 
     // (a) curated tools/list, with the heaviest tools named.
-    let curated = start(Catalog::generated()?, false, &upstream).await?;
+    let curated = start(ServedTools::generated()?, false, &upstream).await?;
     let (text, tools) = curated.list_json().await?;
     let n = tools.len();
     rep.add(
@@ -247,7 +247,7 @@ async fn measure(official: &Path) -> Result<String, String> {
     curated.stop().await;
 
     // (b) discovery mode over the curated tools.
-    let disc = start(Catalog::generated()?, true, &upstream).await?;
+    let disc = start(ServedTools::generated()?, true, &upstream).await?;
     let (text, _) = disc.list_json().await?;
     rep.add(
         "tools/list, discovery mode (3 meta-tools)",
@@ -269,7 +269,7 @@ async fn measure(official: &Path) -> Result<String, String> {
             },
         )?;
         let count = defs.len();
-        let all = start(Catalog::new(defs.clone())?, false, &upstream).await?;
+        let all = start(ServedTools::new(defs.clone())?, false, &upstream).await?;
         let (text, _) = all.list_json().await?;
         rep.add(
             format!("tools/list, all {count} official tools (--openapi)"),
@@ -277,7 +277,7 @@ async fn measure(official: &Path) -> Result<String, String> {
             None,
         );
         all.stop().await;
-        let disc = start(Catalog::new(defs)?, true, &upstream).await?;
+        let disc = start(ServedTools::new(defs)?, true, &upstream).await?;
         let (text, _) = disc.list_json().await?;
         rep.add(
             format!("tools/list, discovery mode over {count} tools"),
@@ -304,7 +304,7 @@ async fn measure(official: &Path) -> Result<String, String> {
             "Skipped the official-catalog rows: {} is absent.",
             official.display()
         ));
-        let disc = start(Catalog::generated()?, true, &upstream).await?;
+        let disc = start(ServedTools::generated()?, true, &upstream).await?;
         let (raw, _) = disc.call("search_tools", json!({"query": QUERY})).await?;
         rep.add(
             format!("search_tools {QUERY:?} over the curated tools"),
@@ -394,7 +394,7 @@ mod tests {
     fn measured_tools_list_is_what_the_server_sends() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let catalog = Catalog::generated().unwrap();
+            let catalog = ServedTools::generated().unwrap();
             let expected = serde_json::to_string(&json!({ "tools": catalog.listing() })).unwrap();
             let running = start(catalog, false, "http://127.0.0.1:9").await.unwrap();
             let (raw, tools) = running.list_json().await.unwrap();
@@ -414,7 +414,7 @@ mod tests {
     fn measured_call_result_is_what_the_client_gets() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let running = start(Catalog::generated().unwrap(), true, "http://127.0.0.1:9")
+            let running = start(ServedTools::generated().unwrap(), true, "http://127.0.0.1:9")
                 .await
                 .unwrap();
             let args = json!({"query": QUERY});

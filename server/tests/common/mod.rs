@@ -22,7 +22,7 @@ use runtime::{Annotations, HttpMethod, LocationSlot, ParamDef, ParamIn, ToolDef}
 use serde_json::{Value, json};
 use server::guard::Allowlists;
 use server::http::{HttpConfig, HttpServer};
-use server::{App, Catalog, Credentials, RetryPolicy, Secret, Upstream, UpstreamConfig};
+use server::{App, ServedTools, Credentials, RetryPolicy, Secret, Upstream, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
 
 /// One request the upstream received.
@@ -352,7 +352,7 @@ pub async fn start(setup: Setup) -> Harness {
 
 pub async fn start_server(setup: Setup, upstream_url: &str) -> HttpServer {
     let app = App {
-        catalog: Catalog::new(setup.tools).expect("catalog"),
+        tools: ServedTools::new(setup.tools).expect("catalog"),
         upstream: Upstream::new(UpstreamConfig {
             base_url: upstream_url.to_owned(),
             timeout: setup.timeout,

@@ -13,7 +13,7 @@ use rmcp::{RoleClient, ServiceExt};
 use runtime::ToolDef;
 use serde_json::Value;
 use server::http::{HttpConfig, HttpServer};
-use server::{App, Catalog, Credentials, RetryPolicy, Secret, UpstreamConfig};
+use server::{App, ServedTools, Credentials, RetryPolicy, Secret, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
 
 /// A bearer that the tests look for in every log and response: it must never appear.
@@ -59,7 +59,7 @@ impl Opts {
 /// Starts the server on 127.0.0.1, a free port.
 pub async fn start_server(opts: Opts) -> HttpServer {
     let app = App::new(
-        Catalog::new(opts.tools).expect("the tool list builds a catalog"),
+        ServedTools::new(opts.tools).expect("the tool list builds a catalog"),
         UpstreamConfig {
             base_url: opts.upstream,
             timeout: opts.timeout,

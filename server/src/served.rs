@@ -1,4 +1,4 @@
-//! The catalog: the tools this server serves, compiled once at startup.
+//! The tools: the tools this server serves, compiled once at startup.
 //!
 //! A catalog is built from any list of [`ToolDef`] values: the generated registry today, tools
 //! lowered at run time from OpenAPI files later. Each tool's MCP listing entry (an rmcp [`Tool`])
@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use rmcp::model::Tool;
 use runtime::{CompiledTool, ToolDef};
 
 /// One served tool: the compiled definition and its MCP listing entry.
@@ -22,16 +22,16 @@ pub struct Entry {
 
 /// Every served tool, in the order given, with a name index.
 #[derive(Debug, Default)]
-pub struct Catalog {
+pub struct ServedTools {
     entries: Vec<Arc<Entry>>,
     listing: Vec<Tool>,
     by_name: HashMap<String, usize>,
 }
 
-impl Catalog {
+impl ServedTools {
     /// Compiles `defs`; fails listing every tool whose schema does not parse or whose name repeats.
     pub fn new(defs: impl IntoIterator<Item = ToolDef>) -> Result<Self, String> {
-        let mut catalog = Catalog::default();
+        let mut served = ServedTools::default();
         let mut problems = Vec::new();
         for def in defs {
             if !runtime::is_valid_tool_name(&def.name) {
@@ -41,27 +41,33 @@ impl Catalog {
                 ));
                 continue;
             }
-            if catalog.by_name.contains_key(def.name.as_ref()) {
+            if served.by_name.contains_key(def.name.as_ref()) {
                 problems.push(format!("tool `{}` appears twice", def.name));
                 continue;
             }
             match CompiledTool::new(def) {
                 Ok(compiled) => {
-                    let listing = listing_for(&compiled);
-                    catalog
+                    let listing = match listing_for(&compiled) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            problems.push(e);
+                            continue;
+                        }
+                    };
+                    served
                         .by_name
-                        .insert(compiled.def.name.to_string(), catalog.entries.len());
-                    catalog.listing.push(listing.clone());
-                    catalog.entries.push(Arc::new(Entry { compiled, listing }));
+                        .insert(compiled.def.name.to_string(), served.entries.len());
+                    served.listing.push(listing.clone());
+                    served.entries.push(Arc::new(Entry { compiled, listing }));
                 }
                 Err(e) => problems.push(e),
             }
         }
         if problems.is_empty() {
-            Ok(catalog)
+            Ok(served)
         } else {
             Err(format!(
-                "the tool catalog has {} problem(s):\n- {}",
+                "the tool set has {} problem(s):\n- {}",
                 problems.len(),
                 problems.join("\n- ")
             ))
@@ -99,22 +105,8 @@ impl Catalog {
     }
 }
 
-/// The MCP `Tool` for a compiled definition: name, title, description, the four annotation hints,
-/// inputSchema and outputSchema, exactly the fields of a generated schema file.
-fn listing_for(compiled: &CompiledTool) -> Tool {
-    let def = &compiled.def;
-    let a = def.annotations;
-    let annotations = ToolAnnotations::new()
-        .read_only(a.read_only)
-        .destructive(a.destructive)
-        .idempotent(a.idempotent)
-        .open_world(a.open_world);
-    let input: JsonObject = compiled.input_schema.clone();
-    let mut tool = Tool::new(def.name.clone(), def.description.clone(), Arc::new(input))
-        .with_title(def.title.to_string())
-        .with_annotations(annotations);
-    if let Some(out) = &compiled.output_schema {
-        tool = tool.with_raw_output_schema(Arc::new(out.clone()));
-    }
-    tool
+/// The MCP `Tool` for a definition: [`runtime::tool_json`] read back as rmcp's type.
+fn listing_for(compiled: &CompiledTool) -> Result<Tool, String> {
+    serde_json::from_value(runtime::tool_json(&compiled.def))
+        .map_err(|e| format!("tool `{}` does not render as an MCP tool: {e}", compiled.def.name))
 }

@@ -1,12 +1,12 @@
-//! A [`ToolDef`] rendered as the MCP `Tool` object the server lists.
+//! A [`ToolDef`] rendered as the MCP `Tool` object, in one place.
 //!
-//! The generated schema files are exactly this JSON (keys sorted, 2-space indent), so a test can
-//! compare the served `tools/list` with the committed files tool by tool.
+//! The generator writes this JSON as the per-tool schema files (keys sorted, 2-space indent) and
+//! the server deserializes the same JSON into the `Tool` it lists, so the served `tools/list` and
+//! the committed files cannot drift apart.
 
-use runtime::ToolDef;
 use serde_json::{Map, Value, json};
 
-use crate::schema::sorted;
+use crate::ToolDef;
 
 /// The MCP tool JSON of `def`: `name`, `title`, `description`, `annotations` (the four hints),
 /// `inputSchema` and, when the tool has one, `outputSchema`; keys sorted recursively.
@@ -39,4 +39,21 @@ pub fn pretty(value: &Value) -> String {
     let mut s = serde_json::to_string_pretty(&sorted(value)).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// `v` with every object's keys in sorted order (recursively), for byte-stable output.
+pub fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let mut out = Map::new();
+            for k in keys {
+                out.insert(k.clone(), sorted(&m[k]));
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }

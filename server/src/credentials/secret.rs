@@ -1,10 +1,5 @@
-//! Credentials: where the upstream bearer token comes from and how HTTP clients prove who they are.
-//!
-//! Two modes. In header mode (HighLevel-compatible, the default for `serve`) each MCP client sends
-//! its own `Authorization: Bearer <Private Integration Token>` and we forward it to the upstream
-//! host only. In server-held mode the token lives with the server (`HIGHLEVEL_TOKEN` or
-//! `--token-file`) and, optionally, HTTP clients must present a separate server API key, compared
-//! in constant time. Secrets are wrapped in [`Secret`], whose `Debug` never shows the value.
+//! [`Secret`]: a credential that never shows itself in `Debug`, `Display` or logs, plus the
+//! `Authorization: Bearer` parser. Server-held tokens and API keys are compared in constant time.
 
 use std::fmt;
 use std::path::Path;
@@ -23,21 +18,43 @@ impl Secret {
         (!v.is_empty()).then(|| Self(v.to_owned()))
     }
 
-    /// Reads a secret from a file; the error names the file but never the content.
+    /// Reads a secret from a file holding exactly one non-empty line (surrounding blank lines and
+    /// whitespace are ignored); the error names the file but never the content. A second line
+    /// is refused rather than guessed at: sent as one header value it would be dropped, and the
+    /// server would call HighLevel with no token at all.
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::new(text).ok_or_else(|| {
-            format!(
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        match lines.as_slice() {
+            [] => Err(format!(
                 "{} is empty: put the secret on its first line and nothing else",
                 path.display()
-            )
-        })
+            )),
+            [one] => Self::new(one).ok_or_else(|| format!("{} is empty", path.display())),
+            more => Err(format!(
+                "{} holds {} non-empty lines; it must hold exactly one: the secret alone",
+                path.display(),
+                more.len()
+            )),
+        }
     }
 
     /// The secret itself; call only where it is put on the wire or compared.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// A short, stable, non-reversible tag for logs and audit records (the first 12 hex digits
+    /// of the SHA-256 of the value): tells two tokens apart without revealing either.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Compares with `candidate` in time independent of where they differ.
@@ -60,20 +77,6 @@ impl fmt::Display for Secret {
     }
 }
 
-/// How the server obtains the HighLevel token for a call.
-#[derive(Debug, Clone)]
-pub enum Credentials {
-    /// Header mode: forward each HTTP client's own `Authorization: Bearer` token upstream.
-    Forward,
-    /// Server-held mode: one token for every call.
-    ServerHeld {
-        /// The HighLevel token sent upstream.
-        token: Secret,
-        /// When set, HTTP clients must present this key (`Authorization: Bearer` or `X-API-Key`).
-        api_key: Option<Secret>,
-    },
-}
-
 /// Extracts the token from an `Authorization: Bearer <token>` header value.
 pub fn bearer(value: &str) -> Option<&str> {
     let (scheme, rest) = value.trim().split_once(' ')?;
@@ -94,6 +97,24 @@ mod tests {
         assert_eq!(s.expose(), "pit-123");
         assert_eq!(format!("{s:?} {s}"), "[redacted] [redacted]");
         assert!(Secret::new("  \n").is_none());
+    }
+
+    #[test]
+    fn secret_files_hold_exactly_one_line() {
+        let dir = std::env::temp_dir().join(format!("hl-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let write = |name: &str, text: &str| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).expect("write");
+            p
+        };
+        let one = Secret::from_file(&write("one", "\n  pit-abc  \n\n")).expect("one line");
+        assert_eq!(one.expose(), "pit-abc");
+        let two = Secret::from_file(&write("two", "pit-abc\npit-def\n")).expect_err("two");
+        assert!(two.contains("2 non-empty lines"), "{two}");
+        assert!(!two.contains("pit-"), "{two}");
+        assert!(Secret::from_file(&write("blank", " \n\n")).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
