@@ -106,7 +106,9 @@ fn query_set_is_big_enough() {
 
 #[test]
 fn recall_over_the_official_catalog() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let tools = official_tools(&dir);
     assert_eq!(tools.len(), 576, "the official files have 576 operations");
     let index = SearchIndex::new(&tools);
@@ -124,7 +126,9 @@ fn recall_over_the_official_catalog() {
 
 #[test]
 fn recall_over_the_served_catalog() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     // As `serve --openapi` builds it: curated tools replace the official tool of the same name.
     let curated: Vec<ToolDef> = generated::tools().iter().map(|t| (*t).clone()).collect();
     let tools: Vec<ToolDef> = official_tools(&dir)

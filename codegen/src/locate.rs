@@ -16,8 +16,9 @@ pub const OFFICIAL_DIR_ENV: &str = "HIGHLEVEL_OPENAPI_DIR";
 pub fn official_dir_candidate() -> PathBuf {
     match std::env::var_os(OFFICIAL_DIR_ENV).filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/highlevel-openapi/apps"),
+        None => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/highlevel-openapi/apps")
+        }
     }
 }
 

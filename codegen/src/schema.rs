@@ -523,7 +523,6 @@ pub fn strip_html(s: &str) -> String {
     joined
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,9 @@ fn find<'a>(tools: &'a [ToolDef], name: &str) -> &'a ToolDef {
 
 #[test]
 fn every_official_operation_lowers_to_a_valid_tool() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let (tools, diags) = lower_official(&dir, &Policy::every_operation());
     let errors: Vec<String> = diags
         .iter()
@@ -210,7 +212,9 @@ fn every_official_operation_lowers_to_a_valid_tool() {
 
 #[test]
 fn official_lowering_is_deterministic() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let a = lower_official(&dir, &Policy::every_operation());
     let b = lower_official(&dir, &Policy::every_operation());
     assert_eq!(a, b);

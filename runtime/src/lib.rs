@@ -14,7 +14,7 @@ mod mcp;
 pub mod suggest;
 
 pub use exec::{ArgError, CallContext, CompiledTool, UpstreamRequest, build_request};
-pub use mcp::{pretty, sorted, tool_json};
 pub use ir::{
     Annotations, HttpMethod, LocationSlot, ParamDef, ParamIn, Str, ToolDef, is_valid_tool_name,
 };
+pub use mcp::{pretty, sorted, tool_json};

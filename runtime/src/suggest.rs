@@ -103,7 +103,10 @@ mod tests {
 
     #[test]
     fn closest_prefers_small_edits_then_falls_back_to_names() {
-        let c = closest("get-contactt", ["get-contact", "get-contacts", "delete-task"]);
+        let c = closest(
+            "get-contactt",
+            ["get-contact", "get-contacts", "delete-task"],
+        );
         assert_eq!(c, vec!["get-contact", "get-contacts"]);
         let none_near = closest("zzzzzzzz", ["b", "a", "c"]);
         assert_eq!(none_near, vec!["a", "b", "c"]);
@@ -113,7 +116,10 @@ mod tests {
     fn within_is_bounded_by_input_length() {
         let long = "a".repeat(500_000);
         assert!(within(&long, ["a", "aa"], usize::MAX, 5).is_empty());
-        assert_eq!(within("cat", ["cut", "dog", "cart"], 1, 5), vec!["cart", "cut"]);
+        assert_eq!(
+            within("cat", ["cut", "dog", "cart"], 1, 5),
+            vec!["cart", "cut"]
+        );
     }
 
     #[test]

@@ -18,12 +18,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     after_help = "Credentials:\n  \
 serve, by default, forwards each client's own `Authorization: Bearer <token>` to HighLevel (header mode).\n  \
 Set HIGHLEVEL_TOKEN (or --token-file) to hold one token in the server instead (stdio needs this);\n  \
-then --api-key-file makes HTTP clients present a server API key.\n\n\
+then --api-key-file makes HTTP clients present a server API key.\n  \
+serve --auth oauth makes the server an OAuth authorization server: clients such as claude.ai and\n  \
+ChatGPT sign in on its connect page, where a person pastes a Private Integration Token.\n\n\
 Examples:\n  \
 highlevel-mcp serve                                  # http://127.0.0.1:8080/mcp, header mode\n  \
 highlevel-mcp serve --sandbox                        # against the built-in HighLevel emulator\n  \
 HIGHLEVEL_TOKEN=pit-... highlevel-mcp stdio --location-id <id>\n  \
-highlevel-mcp sandbox --port 9090                    # the emulator alone"
+highlevel-mcp sandbox --port 9090                    # the emulator alone\n  \
+highlevel-mcp keygen --out store.key                 # then: serve --auth oauth --store-key-file store.key"
 )]
 pub struct Cli {
     /// What to run.
@@ -32,6 +35,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once at start-up: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve MCP over Streamable HTTP at /mcp (both 2025-11-25 and 2026-07-28 clients).
@@ -40,6 +45,10 @@ pub enum Command {
     Stdio(StdioArgs),
     /// Run the HighLevel API emulator alone (for trying clients or other tools against it).
     Sandbox(SandboxArgs),
+    /// Make a key for the OAuth grant store (`serve --auth oauth`) and write it to a file.
+    Keygen(crate::oauth_mode::KeygenArgs),
+    /// List or revoke the OAuth grants in a store (`serve --auth oauth`).
+    Grants(crate::oauth_mode::GrantsArgs),
 }
 
 /// Flags shared by `serve` and `stdio`.
@@ -204,7 +213,12 @@ pub struct ServeArgs {
     pub sessions: bool,
 
     /// With --sessions: most sessions open at once (new ones get 503 beyond it).
-    #[arg(long, env = "HIGHLEVEL_MCP_MAX_SESSIONS", default_value_t = 1000, value_name = "N")]
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_MAX_SESSIONS",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
     pub max_sessions: usize,
 
     /// With --sessions: close a session after this many seconds without a request.
@@ -243,6 +257,10 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub body_timeout_secs: u64,
+
+    /// OAuth mode (`--auth oauth`) and its flags.
+    #[command(flatten)]
+    pub oauth: crate::oauth_mode::OAuthArgs,
 
     /// Flags shared with `stdio`.
     #[command(flatten)]

@@ -211,7 +211,8 @@ pub async fn check_credentials(
                 .www_authenticate
                 .and_then(|c| http::HeaderValue::from_str(&c).ok())
             {
-                resp.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, challenge);
             }
             resp
         }

@@ -20,10 +20,10 @@ use rmcp::{RoleServer, ServerHandler};
 use runtime::{CallContext, LocationSlot};
 use serde_json::Value;
 
-use crate::served::{Entry, ServedTools};
 use crate::compact;
 use crate::credentials::Grant;
 use crate::discovery::{self, Discovery};
+use crate::served::{Entry, ServedTools};
 use crate::upstream::Upstream;
 
 /// Default of `--max-result-chars`.
@@ -107,7 +107,9 @@ fn explicit_location<'a>(tool: &runtime::ToolDef, args: &'a JsonObject) -> Optio
         }
         LocationSlot::AltId => "altId",
     };
-    args.get(arg).and_then(Value::as_str).filter(|v| !v.is_empty())
+    args.get(arg)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
 }
 
 impl ServerHandler for HighLevelMcp {

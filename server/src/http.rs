@@ -166,9 +166,8 @@ async fn refuse_when_full(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let opens_session = on
-        && req.method() == http::Method::POST
-        && !req.headers().contains_key("mcp-session-id");
+    let opens_session =
+        on && req.method() == http::Method::POST && !req.headers().contains_key("mcp-session-id");
     if opens_session && sessions.is_full() {
         return (
             http::StatusCode::SERVICE_UNAVAILABLE,
@@ -215,6 +214,18 @@ pub async fn serve(
     config: HttpConfig,
     shutdown: CancellationToken,
 ) -> io::Result<HttpServer> {
+    serve_with_routes(app, config, Router::new(), shutdown).await
+}
+
+/// [`serve`], plus `extra` routes beside `/mcp` (the OAuth endpoints in `--auth oauth`). They
+/// pass the Host check (a rebinding page gets 403) and the body timeout, not the MCP credential
+/// check: they are how a client gets credentials.
+pub async fn serve_with_routes(
+    app: Arc<App>,
+    config: HttpConfig,
+    extra: Router,
+    shutdown: CancellationToken,
+) -> io::Result<HttpServer> {
     let listener = TcpListener::bind(config.bind).await.map_err(|e| {
         io::Error::new(
             e.kind(),
@@ -226,8 +237,21 @@ pub async fn serve(
     })?;
     let addr = listener.local_addr()?;
     let mcp_stop = CancellationToken::new();
-    let sessions = Arc::new(BoundedSessions::new(config.max_sessions, config.session_idle));
-    let router = router(app, &config, sessions.clone(), &mcp_stop);
+    let sessions = Arc::new(BoundedSessions::new(
+        config.max_sessions,
+        config.session_idle,
+    ));
+    let hosts_only = Arc::new(Allowlists {
+        hosts: config.allowlists.hosts.clone(),
+        origins: vec!["*".to_owned()],
+    });
+    let extra = extra
+        .layer(axum::middleware::from_fn_with_state(
+            hosts_only,
+            guard::check_host_origin,
+        ))
+        .layer(RequestBodyTimeoutLayer::new(config.limits.body_timeout));
+    let router = router(app, &config, sessions.clone(), &mcp_stop).merge(extra);
     // Idle sessions are closed a few times per expiry period.
     let reaper_stop = shutdown.clone();
     let every = (config.session_idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));

@@ -87,9 +87,18 @@ mod tests {
 
     #[test]
     fn bodies_map_to_the_jsonrpc_codes() {
-        assert_eq!(classify(&Bytes::from_static(b"{not json")).map(|c| c.0), Some(-32700));
-        assert_eq!(classify(&Bytes::from_static(b"[{}]")).map(|c| c.0), Some(-32600));
-        assert_eq!(classify(&Bytes::from_static(b"42")).map(|c| c.0), Some(-32600));
+        assert_eq!(
+            classify(&Bytes::from_static(b"{not json")).map(|c| c.0),
+            Some(-32700)
+        );
+        assert_eq!(
+            classify(&Bytes::from_static(b"[{}]")).map(|c| c.0),
+            Some(-32600)
+        );
+        assert_eq!(
+            classify(&Bytes::from_static(b"42")).map(|c| c.0),
+            Some(-32600)
+        );
         assert_eq!(
             classify(&Bytes::from_static(b"{\"jsonrpc\":\"1.0\"}")).map(|c| c.0),
             Some(-32600)

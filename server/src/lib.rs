@@ -25,7 +25,6 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod served;
 pub mod cli;
 pub mod compact;
 pub mod credentials;
@@ -35,6 +34,8 @@ pub mod handler;
 pub mod http;
 pub mod jsonrpc;
 pub mod listener;
+pub mod oauth_mode;
+pub mod served;
 pub mod sessions;
 pub mod sources;
 pub mod stdio;
@@ -47,9 +48,9 @@ use std::time::Duration;
 use anyhow::bail;
 use tokio_util::sync::CancellationToken;
 
-pub use served::ServedTools;
 pub use credentials::{Credentials, Grant, GrantSource, Locations, Rejection, Secret};
 pub use handler::{App, HighLevelMcp};
+pub use served::ServedTools;
 pub use upstream::{RetryPolicy, Upstream, UpstreamConfig};
 
 use cli::{Cli, Command, CommonArgs, LogFormat};
@@ -118,7 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     spawn_signal_handler(shutdown.clone());
     match cli.command {
         Command::Serve(args) => {
-            let (app, sandbox) =
+            let (mut app, sandbox) =
                 build_app(&args.common, args.api_key_file.as_deref(), true).await?;
             let mut allowlists = guard::Allowlists::default();
             if !args.allowed_hosts.is_empty() {
@@ -127,6 +128,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !args.allowed_origins.is_empty() {
                 allowlists.origins = args.allowed_origins.clone();
             }
+            let oauth_routes = match args.oauth.auth {
+                oauth_mode::AuthMode::Token => axum::Router::new(),
+                oauth_mode::AuthMode::Oauth => {
+                    oauth_mode::enable(
+                        &args.oauth,
+                        &mut app,
+                        args.port,
+                        &mut allowlists,
+                        sandbox.is_some(),
+                    )
+                    .await?
+                }
+            };
             let config = http::HttpConfig {
                 bind: SocketAddr::new(args.bind, args.port),
                 allowlists,
@@ -157,7 +171,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let upstream = app.upstream.base_url().to_owned();
             let tools = app.tools.len();
             let discovery = app.discovery.is_some();
-            let server = http::serve(app, config, shutdown).await?;
+            let server = http::serve_with_routes(app, config, oauth_routes, shutdown).await?;
             tracing::info!(
                 url = %server.mcp_url(),
                 upstream = %upstream,
@@ -187,6 +201,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keygen(args) => oauth_mode::keygen(&args),
+        Command::Grants(args) => oauth_mode::grants(&args).await,
         Command::Sandbox(args) => {
             let addr = SocketAddr::new(args.bind, args.port);
             let config = sandbox::SandboxConfig {

@@ -9,6 +9,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(a) => a.common.log_format,
         Command::Stdio(a) => a.common.log_format,
         Command::Sandbox(a) => a.log_format,
+        Command::Keygen(_) | Command::Grants(_) => server::cli::LogFormat::Text,
     };
     server::init_logging(format);
     let runtime = match tokio::runtime::Runtime::new() {

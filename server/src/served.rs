@@ -107,6 +107,10 @@ impl ServedTools {
 
 /// The MCP `Tool` for a definition: [`runtime::tool_json`] read back as rmcp's type.
 fn listing_for(compiled: &CompiledTool) -> Result<Tool, String> {
-    serde_json::from_value(runtime::tool_json(&compiled.def))
-        .map_err(|e| format!("tool `{}` does not render as an MCP tool: {e}", compiled.def.name))
+    serde_json::from_value(runtime::tool_json(&compiled.def)).map_err(|e| {
+        format!(
+            "tool `{}` does not render as an MCP tool: {e}",
+            compiled.def.name
+        )
+    })
 }

@@ -136,7 +136,9 @@ fn samples(
 
 #[tokio::test]
 async fn serves_all_576_official_operations_and_calls_one_per_app() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let tools = load(Some(&dir), all());
     assert_eq!(
         tools.len(),
@@ -203,7 +205,9 @@ async fn serves_all_576_official_operations_and_calls_one_per_app() {
 
 #[test]
 fn agency_tools_are_hidden_unless_asked_for() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let with = load(Some(&dir), all());
     let without = load(Some(&dir), Selection::default());
     let agency: Vec<&ToolDef> = with.iter().filter(|t| t.agency_only).collect();
@@ -369,7 +373,9 @@ fn a_broken_openapi_file_fails_with_its_diagnostics() {
 
 #[test]
 fn lowering_warnings_are_reported_not_fatal() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let loaded = server::sources::official(&dir).unwrap();
     assert!(
         !loaded.warnings.is_empty(),

@@ -107,7 +107,9 @@ async fn max_result_chars_caps_direct_results() {
 
 #[tokio::test]
 async fn openapi_from_the_environment_with_read_only_and_agency() {
-    let Some(dir) = codegen::official_dir_or_skip() else { return };
+    let Some(dir) = codegen::official_dir_or_skip() else {
+        return;
+    };
     let expected = server::sources::load(
         Some(&dir),
         &catalog::Selection {

@@ -23,7 +23,7 @@ use rmcp::model::{CallToolResult, ClientConfig, ProtocolVersion, Tool};
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
-use server::{App, ServedTools, Credentials, Secret, UpstreamConfig};
+use server::{App, Credentials, Secret, ServedTools, UpstreamConfig};
 use tiktoken_rs::CoreBPE;
 
 type Client = RunningService<rmcp::RoleClient, ClientConfig>;
@@ -414,9 +414,13 @@ mod tests {
     fn measured_call_result_is_what_the_client_gets() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let running = start(ServedTools::generated().unwrap(), true, "http://127.0.0.1:9")
-                .await
-                .unwrap();
+            let running = start(
+                ServedTools::generated().unwrap(),
+                true,
+                "http://127.0.0.1:9",
+            )
+            .await
+            .unwrap();
             let args = json!({"query": QUERY});
             let (raw, parsed) = running.call("search_tools", args.clone()).await.unwrap();
             let Value::Object(map) = args else {

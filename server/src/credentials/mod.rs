@@ -236,7 +236,10 @@ mod tests {
         assert!(g.principal.starts_with("header:"));
         assert!(!g.principal.contains("pit-abc"));
         let none = Credentials::Forward.resolve(Some(&parts(&[])), None).await;
-        assert_eq!(none.expect_err("no bearer").status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            none.expect_err("no bearer").status,
+            StatusCode::UNAUTHORIZED
+        );
         assert!(Credentials::Forward.resolve(None, None).await.is_err());
     }
 
@@ -247,7 +250,10 @@ mod tests {
             token: token.clone(),
             api_key: None,
         };
-        let g = open.resolve(Some(&parts(&[])), Some("loc")).await.expect("grant");
+        let g = open
+            .resolve(Some(&parts(&[])), Some("loc"))
+            .await
+            .expect("grant");
         assert_eq!(g.token.expose(), "pit-server");
         assert_eq!(g.locations.default.as_deref(), Some("loc"));
         let keyed = Credentials::ServerHeld {

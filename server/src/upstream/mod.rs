@@ -388,7 +388,10 @@ mod tests {
             display_url("http://user:pw@127.0.0.1:9/x"),
             "http://[redacted]@127.0.0.1:9/x"
         );
-        assert_eq!(display_url("https://h.example/a@b"), "https://h.example/a@b");
+        assert_eq!(
+            display_url("https://h.example/a@b"),
+            "https://h.example/a@b"
+        );
         let err = Upstream::new(UpstreamConfig {
             base_url: "http://user:s3cret@127.0.0.1:9".into(),
             ..Default::default()

@@ -218,7 +218,10 @@ fn highlevel_error(tool: &ToolDef, status: u16, body: &[u8], attempts: u32) -> S
 
 /// The first [`MAX_SNIPPET_CHARS`] characters of a body, for error messages.
 fn snippet(body: &[u8]) -> String {
-    cut(String::from_utf8_lossy(body).into_owned(), MAX_SNIPPET_CHARS)
+    cut(
+        String::from_utf8_lossy(body).into_owned(),
+        MAX_SNIPPET_CHARS,
+    )
 }
 
 fn cut(text: String, max_chars: usize) -> String {
@@ -302,25 +305,37 @@ mod tests {
         let body = |s: &str| s.as_bytes().to_vec();
         let rows: Vec<(Outcome, HttpMethod, bool, Vec<&str>)> = vec![
             (
-                Outcome::Success { status: 200, body: body("{\"contact\":{\"id\":\"c1\"}}") },
+                Outcome::Success {
+                    status: 200,
+                    body: body("{\"contact\":{\"id\":\"c1\"}}"),
+                },
                 HttpMethod::Get,
                 false,
                 vec!["\"id\":\"c1\""],
             ),
             (
-                Outcome::Success { status: 200, body: body("<html>oops") },
+                Outcome::Success {
+                    status: 200,
+                    body: body("<html>oops"),
+                },
                 HttpMethod::Post,
                 true,
                 vec!["not valid JSON", "may have taken effect"],
             ),
             (
-                Outcome::HighLevelError { status: 401, body: body("{\"message\":\"Invalid JWT\"}") },
+                Outcome::HighLevelError {
+                    status: 401,
+                    body: body("{\"message\":\"Invalid JWT\"}"),
+                },
                 HttpMethod::Get,
                 true,
                 vec!["refused the token", "Invalid JWT", "`contacts.readonly`"],
             ),
             (
-                Outcome::HighLevelError { status: 404, body: body("{\"message\":\"Not found\"}") },
+                Outcome::HighLevelError {
+                    status: 404,
+                    body: body("{\"message\":\"Not found\"}"),
+                },
                 HttpMethod::Get,
                 true,
                 vec!["found nothing", "Not found"],
@@ -328,26 +343,36 @@ mod tests {
             (
                 Outcome::HighLevelError {
                     status: 400,
-                    body: body("{\"message\":[\"email must be an email\",\"x\"],\"meta\":{\"contactId\":\"c9\"}}"),
+                    body: body(
+                        "{\"message\":[\"email must be an email\",\"x\"],\"meta\":{\"contactId\":\"c9\"}}",
+                    ),
                 },
                 HttpMethod::Post,
                 true,
                 vec!["rejected the arguments", "email must be an email; x", "c9"],
             ),
             (
-                Outcome::HighLevelError { status: 502, body: body("") },
+                Outcome::HighLevelError {
+                    status: 502,
+                    body: body(""),
+                },
                 HttpMethod::Get,
                 true,
                 vec!["HTTP 502, after 3 attempt(s)", "(empty response)"],
             ),
             (
-                Outcome::HighLevelError { status: 500, body: body("{}") },
+                Outcome::HighLevelError {
+                    status: 500,
+                    body: body("{}"),
+                },
                 HttpMethod::Post,
                 true,
                 vec!["not retried", "POST"],
             ),
             (
-                Outcome::RateLimited { retry_after: Some(Duration::from_secs(2)) },
+                Outcome::RateLimited {
+                    retry_after: Some(Duration::from_secs(2)),
+                },
                 HttpMethod::Get,
                 true,
                 vec!["HTTP 429", "asked to wait 2.0 s", "repeating it is safe"],
@@ -359,31 +384,46 @@ mod tests {
                 vec!["no usable Retry-After"],
             ),
             (
-                Outcome::TimedOut { per_attempt: Duration::from_millis(800) },
+                Outcome::TimedOut {
+                    per_attempt: Duration::from_millis(800),
+                },
                 HttpMethod::Get,
                 true,
-                vec!["800 ms per attempt", "3 attempt(s) in 1.5 s", "again is safe"],
+                vec![
+                    "800 ms per attempt",
+                    "3 attempt(s) in 1.5 s",
+                    "again is safe",
+                ],
             ),
             (
-                Outcome::TimedOut { per_attempt: Duration::from_millis(800) },
+                Outcome::TimedOut {
+                    per_attempt: Duration::from_millis(800),
+                },
                 HttpMethod::Post,
                 true,
                 vec!["Not retried", "may have acted"],
             ),
             (
-                Outcome::Transport { what: "connection failed".into() },
+                Outcome::Transport {
+                    what: "connection failed".into(),
+                },
                 HttpMethod::Get,
                 true,
                 vec!["connection failed", "in 1.5 s"],
             ),
             (
-                Outcome::BadBody { status: 200, what: "HighLevel's response is larger than 10 bytes".into() },
+                Outcome::BadBody {
+                    status: 200,
+                    what: "HighLevel's response is larger than 10 bytes".into(),
+                },
                 HttpMethod::Get,
                 true,
                 vec!["larger than 10 bytes"],
             ),
             (
-                Outcome::Refused { what: "refused to call".into() },
+                Outcome::Refused {
+                    what: "refused to call".into(),
+                },
                 HttpMethod::Get,
                 true,
                 vec!["refused to call"],
@@ -404,17 +444,40 @@ mod tests {
         let long = format!("{{\"message\":\"{}\"}}", "x".repeat(5000));
         let r = render(
             &tool(HttpMethod::Get, false),
-            &ex(Outcome::HighLevelError { status: 400, body: long.into_bytes() }, 1),
+            &ex(
+                Outcome::HighLevelError {
+                    status: 400,
+                    body: long.into_bytes(),
+                },
+                1,
+            ),
         );
         assert!(text(&r).chars().count() < MAX_MESSAGE_CHARS + 200);
     }
 
     #[test]
     fn structured_content_follows_the_output_schema() {
-        let ok = Outcome::Success { status: 200, body: b"{\"a\":1}".to_vec() };
-        assert!(render(&tool(HttpMethod::Get, true), &ex(ok.clone(), 1)).structured_content.is_some());
-        assert!(render(&tool(HttpMethod::Get, false), &ex(ok, 1)).structured_content.is_none());
-        let blank = Outcome::Success { status: 204, body: Vec::new() };
-        assert_eq!(text(&render(&tool(HttpMethod::Get, true), &ex(blank, 1))), "{}");
+        let ok = Outcome::Success {
+            status: 200,
+            body: b"{\"a\":1}".to_vec(),
+        };
+        assert!(
+            render(&tool(HttpMethod::Get, true), &ex(ok.clone(), 1))
+                .structured_content
+                .is_some()
+        );
+        assert!(
+            render(&tool(HttpMethod::Get, false), &ex(ok, 1))
+                .structured_content
+                .is_none()
+        );
+        let blank = Outcome::Success {
+            status: 204,
+            body: Vec::new(),
+        };
+        assert_eq!(
+            text(&render(&tool(HttpMethod::Get, true), &ex(blank, 1))),
+            "{}"
+        );
     }
 }

@@ -84,7 +84,11 @@ impl Redactor {
     /// Length in bytes of the longest token prefix (≥ MIN_FRAGMENT chars) that `text` ends with.
     fn prefix_before(&self, text: &str) -> Option<usize> {
         let t = &self.token;
-        let mut ends: Vec<usize> = t.char_indices().map(|(i, _)| i).skip(MIN_FRAGMENT).collect();
+        let mut ends: Vec<usize> = t
+            .char_indices()
+            .map(|(i, _)| i)
+            .skip(MIN_FRAGMENT)
+            .collect();
         ends.push(t.len());
         ends.into_iter()
             .rev()

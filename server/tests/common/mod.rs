@@ -22,7 +22,7 @@ use runtime::{Annotations, HttpMethod, LocationSlot, ParamDef, ParamIn, ToolDef}
 use serde_json::{Value, json};
 use server::guard::Allowlists;
 use server::http::{HttpConfig, HttpServer};
-use server::{App, ServedTools, Credentials, RetryPolicy, Secret, Upstream, UpstreamConfig};
+use server::{App, Credentials, RetryPolicy, Secret, ServedTools, Upstream, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
 
 /// One request the upstream received.

@@ -13,7 +13,7 @@ use rmcp::{RoleClient, ServiceExt};
 use runtime::ToolDef;
 use serde_json::Value;
 use server::http::{HttpConfig, HttpServer};
-use server::{App, ServedTools, Credentials, RetryPolicy, Secret, UpstreamConfig};
+use server::{App, Credentials, RetryPolicy, Secret, ServedTools, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
 
 /// A bearer that the tests look for in every log and response: it must never appear.
