@@ -162,6 +162,7 @@ pub struct AuthServer {
     http: reqwest::Client,
     limiter: limit::Limiter,
     cimd_cache: cimd::Cache,
+    access_cache: verify::Cache,
 }
 
 const KEY_CHECK: &str = "key_check";
@@ -198,6 +199,7 @@ impl AuthServer {
             http,
             limiter: limit::Limiter::default(),
             cimd_cache: cimd::Cache::default(),
+            access_cache: verify::Cache::default(),
         }))
     }
 

@@ -2,7 +2,9 @@
 //! for this resource (the audience, RFC 8707). It answers the grant's HighLevel token, unsealed,
 //! and its locations, or the 401 challenge that sends a client to our metadata (RFC 9728 §5.1).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Mutex;
 
 use http::StatusCode;
 
@@ -33,6 +35,46 @@ impl fmt::Debug for Access {
             .field("locations", &self.locations)
             .field("default_location", &self.default_location)
             .finish()
+    }
+}
+
+/// Verified tokens by hash, so a call costs a hash and a `stat` rather than a query. An entry is
+/// trusted only while the store's revocation stamp is the one it was filled under and the token
+/// has not expired; revocations anywhere move the stamp, so the next call re-checks the store.
+#[derive(Debug, Default)]
+pub(crate) struct Cache(Mutex<HashMap<String, Cached>>);
+
+#[derive(Debug, Clone)]
+struct Cached {
+    access: Access,
+    stamp: u64,
+    expires_at: i64,
+}
+
+/// Most tokens remembered; beyond it the cache starts again (a refill is one query each).
+const CACHE_MAX: usize = 10_000;
+
+impl Cache {
+    fn get(&self, hash: &str, stamp: u64, now: i64) -> Option<Access> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(hash)
+            .filter(|c| c.stamp == stamp && c.expires_at > now)
+            .map(|c| c.access.clone())
+    }
+
+    fn put(&self, hash: String, access: Access, stamp: u64, expires_at: i64) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= CACHE_MAX {
+            map.clear();
+        }
+        map.insert(
+            hash,
+            Cached {
+                access,
+                stamp,
+                expires_at,
+            },
+        );
     }
 }
 
@@ -84,7 +126,15 @@ impl AuthServer {
         if token.len() > 512 {
             return invalid("the access token is not one this server issued");
         }
-        let found = match self.store.access(&token_hash(token)).await {
+        let hash = token_hash(token);
+        let now = now();
+        // Read before the query: a revocation racing this lookup moves the stamp past the one
+        // stored with the entry, so the next call looks again.
+        let stamp = self.store.revocation_stamp();
+        if let Some(hit) = self.access_cache.get(&hash, stamp, now) {
+            return Ok(hit);
+        }
+        let found = match self.store.access(&hash).await {
             Ok(f) => f,
             Err(e) => {
                 tracing::error!(error = %e, "grant store failed while checking an access token");
@@ -103,7 +153,7 @@ impl AuthServer {
         if t.revoked_at.is_some() || grant.revoked_at.is_some() {
             return invalid("the access token was revoked; sign in again");
         }
-        if t.expires_at <= now() {
+        if t.expires_at <= now {
             return invalid("the access token has expired; refresh it or sign in again");
         }
         if grant.resource != self.resource() {
@@ -116,12 +166,15 @@ impl AuthServer {
         let Ok(upstream_token) = String::from_utf8(plain) else {
             return invalid("this connection's stored credentials cannot be read; connect again");
         };
-        Ok(Access {
+        let access = Access {
             grant_id: grant.id,
             client_id: t.client_id,
             upstream_token,
             locations: grant.locations,
             default_location: grant.default_location,
-        })
+        };
+        self.access_cache
+            .put(hash, access.clone(), stamp, t.expires_at);
+        Ok(access)
     }
 }

@@ -641,3 +641,27 @@ async fn a_client_id_metadata_document_on_loopback_works_only_when_allowed() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Doc Client"));
 }
+
+#[tokio::test]
+async fn a_revocation_by_another_process_stops_the_next_call() {
+    let h = start(|_| {}).await;
+    let (_, tokens) = h.tokens().await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().expect("at"));
+    // Twice, so the second answer comes from the per-call cache.
+    assert!(h.server.verify(Some(&bearer)).await.is_ok());
+    assert!(h.server.verify(Some(&bearer)).await.is_ok());
+    // `grants revoke` opens the same file in its own process: a separate store handle here.
+    let other = oauth::store::open(&format!("sqlite:{}", h.store_path.display()))
+        .await
+        .expect("store");
+    let grants = other.grants(oauth::now()).await.expect("list");
+    assert_eq!(grants.len(), 1);
+    assert!(
+        other
+            .revoke_grant(&grants[0].grant.id, "test", oauth::now())
+            .await
+            .expect("revoke")
+    );
+    let refused = h.server.verify(Some(&bearer)).await.expect_err("revoked");
+    assert!(refused.message.contains("revoked"), "{}", refused.message);
+}

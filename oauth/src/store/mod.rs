@@ -201,6 +201,12 @@ pub trait Store: Send + Sync + Debug {
     ) -> StoreResult<Consumed<TokenRecord>>;
     /// Revokes one token.
     async fn revoke_token(&self, token_hash: &str, now: i64) -> StoreResult<()>;
+
+    /// A number that changes whenever a grant or token is revoked, by this process or another
+    /// (`grants revoke` runs in its own process). Read on every MCP call, so it must cost no
+    /// query: the per-call check caches what it looked up and trusts the cache only while this
+    /// stays the same.
+    fn revocation_stamp(&self) -> u64;
 }
 
 /// Opens a store from a `--store` value: `sqlite:PATH` (created when absent; migrations run).

@@ -22,6 +22,9 @@ use crate::crypto::{b64, unb64};
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// `<db>.revocations`: one byte is appended after every revocation, so its length is the
+    /// revocation stamp (one `stat`, shared by every process using the same file).
+    stamp_path: std::path::PathBuf,
 }
 
 impl SqliteStore {
@@ -48,7 +51,34 @@ impl SqliteStore {
                 path.display()
             ))
         })?;
-        Ok(Self { pool })
+        let mut stamp_path = path.as_os_str().to_owned();
+        stamp_path.push(".revocations");
+        Ok(Self {
+            pool,
+            stamp_path: stamp_path.into(),
+        })
+    }
+
+    /// Appends to the stamp file. A failure is an error for the revoker: the revocation is in
+    /// the database, but running servers would keep trusting their cache until it is fixed.
+    fn bump_stamp(&self) -> StoreResult<()> {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        options
+            .open(&self.stamp_path)
+            .and_then(|mut f| f.write_all(b"."))
+            .map_err(|e| {
+                StoreError(format!(
+                    "revoked, but cannot update {} so running servers notice: {e}",
+                    self.stamp_path.display()
+                ))
+            })
     }
 }
 
@@ -261,6 +291,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.bump_stamp()?;
         Ok(done > 0)
     }
 
@@ -374,7 +405,13 @@ impl Store for SqliteStore {
         .bind(token_hash)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.bump_stamp()
+    }
+
+    fn revocation_stamp(&self) -> u64 {
+        std::fs::metadata(&self.stamp_path)
+            .map(|m| m.len())
+            .unwrap_or(0)
     }
 }
 
