@@ -93,6 +93,17 @@ async fn rmcp_oauth_client_signs_in_through_the_browser_and_calls_tools() {
     let text = serde_json::to_string(&result.content).expect("json");
     assert!(text.contains(sandbox::DEMO_LOCATION_ID), "{text}");
 
+    // A location outside the grant is refused before anything goes upstream.
+    let mut args = serde_json::Map::new();
+    args.insert("locationId".into(), "someOtherLocation".into());
+    let outside = service
+        .call_tool(CallToolRequestParams::new("locations_get-location").with_arguments(args))
+        .await
+        .expect("tools/call");
+    assert_eq!(outside.is_error, Some(true), "{outside:?}");
+    let text = serde_json::to_string(&outside.content).expect("json");
+    assert!(text.contains(sandbox::DEMO_LOCATION_ID) && text.contains("someOtherLocation"), "{text}");
+
     // The operator revokes the grant from another process: the very next call is refused.
     let listing = server.grants(&["list"]);
     let grant_id = listing
