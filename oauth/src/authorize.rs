@@ -332,17 +332,16 @@ fn render(
             "It registered itself with this server under this name; the name is not verified, so check the return address below."
         }
     };
-    let upstream_host = Url::parse(&s.config.upstream_base)
+    let upstream_host = match Url::parse(&s.config.upstream_base)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
-        .map(|h| {
-            if h == "services.leadconnectorhq.com" {
-                "HighLevel".to_owned()
-            } else {
-                h
-            }
-        })
-        .unwrap_or_else(|| "HighLevel".into());
+    {
+        Some(h) if h == "127.0.0.1" || h == "localhost" => {
+            "the HighLevel sandbox on this machine (any token works)".to_owned()
+        }
+        Some(h) if h != "services.leadconnectorhq.com" => h,
+        _ => "HighLevel".to_owned(),
+    };
     let page = ConnectPage {
         client_name: &client.name,
         client_note,

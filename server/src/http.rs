@@ -205,7 +205,12 @@ fn cors(lists: &Allowlists) -> tower_http::cors::CorsLayer {
             header("locationid"),
             header("x-api-key"),
         ])
-        .expose_headers([header("mcp-session-id"), header("mcp-protocol-version")])
+        .expose_headers([
+            header("mcp-session-id"),
+            header("mcp-protocol-version"),
+            // OAuth mode: browser clients read the 401's resource_metadata pointer.
+            http::header::WWW_AUTHENTICATE,
+        ])
 }
 
 /// Binds and starts serving; returns once the socket is listening.
