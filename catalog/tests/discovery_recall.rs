@@ -4,8 +4,6 @@
 //! Prints recall@1 and recall@5 and holds them above a floor, so a ranking change that helps one
 //! query and hurts many shows up here. Skips with a printed reason when ../shared is absent.
 
-use std::path::PathBuf;
-
 use catalog::SearchIndex;
 use runtime::ToolDef;
 

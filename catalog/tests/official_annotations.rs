@@ -4,8 +4,6 @@
 //! tools that send messages to the outside world are open-world. Skips with a printed reason
 //! when ../shared is absent.
 
-use std::path::PathBuf;
-
 use runtime::HttpMethod;
 
 #[test]

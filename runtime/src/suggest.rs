@@ -125,7 +125,8 @@ mod tests {
     #[test]
     fn clip_keeps_short_text_and_cuts_long_text() {
         assert_eq!(clip("short", 10), "short");
-        let c = clip(&"é".repeat(20), 5);
+        let long = "é".repeat(20);
+        let c = clip(&long, 5);
         assert_eq!(c, "ééééé… (20 characters)");
         assert_eq!(backticked(&["a", "b"]), "`a`, `b`");
     }

@@ -22,10 +22,12 @@
 #![deny(missing_docs)]
 
 mod api;
+mod domain;
 mod error;
 mod extract;
 mod guard;
 mod seed;
+mod state;
 mod store;
 mod util;
 
@@ -39,7 +41,7 @@ use axum::Router;
 use axum::serve::ListenerExt;
 use parking_lot::{Mutex, RwLock};
 
-pub use store::{Counts, SandboxState};
+pub use state::{Counts, SandboxState};
 
 /// The id of the seeded demo location (20 alphanumeric characters, like HighLevel's ids).
 pub const DEMO_LOCATION_ID: &str = "sbxDemoLoc4Q8hT2vW7k";
@@ -135,13 +137,13 @@ impl SandboxConfig {
 /// Builds the emulator's router and the handle on its seeded state.
 pub fn router(config: SandboxConfig) -> (Router, SandboxState) {
     let mut config = config;
-    config.error_rate = store::clamp_rate(config.error_rate);
+    config.error_rate = state::clamp_rate(config.error_rate);
     let store = seed::seed(config.seed, config.epoch_ms);
     let state = SandboxState {
-        inner: Arc::new(store::Shared {
+        inner: Arc::new(state::Shared {
             faults: Mutex::new(util::Rng::new(config.seed ^ 0xFA17)),
             store: RwLock::new(store),
-            limiter: Mutex::new(store::Limiter {
+            limiter: Mutex::new(state::Limiter {
                 limit: config.rate_limit,
                 windows: HashMap::new(),
             }),

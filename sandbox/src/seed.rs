@@ -12,6 +12,8 @@
 use serde_json::{Value, json};
 
 use crate::DEMO_LOCATION_ID;
+use crate::domain::contacts::refresh_derived;
+use crate::domain::messages::message_type_number;
 use crate::store::Store;
 use crate::util::{Rng, iso, iso_offset};
 
@@ -344,7 +346,7 @@ pub(crate) fn seed(seed: u64, epoch: i64) -> Store {
             c["customFields"] = json!(cfs);
         }
         if let Value::Object(m) = &mut c {
-            crate::api::refresh_derived(m);
+            refresh_derived(m);
         }
         if i % 3 == 0 {
             let titles = [
@@ -399,21 +401,6 @@ fn money(x: f64) -> Value {
         json!(x as i64)
     } else {
         json!(x)
-    }
-}
-
-/// HighLevel's numeric message `type` for a `messageType`.
-pub(crate) fn message_type_number(t: &str) -> i64 {
-    match t {
-        "TYPE_CALL" => 1,
-        "TYPE_SMS" => 2,
-        "TYPE_EMAIL" => 3,
-        "TYPE_FACEBOOK" => 11,
-        "TYPE_GMB" => 14,
-        "TYPE_INSTAGRAM" => 18,
-        "TYPE_WHATSAPP" => 19,
-        "TYPE_LIVE_CHAT" => 29,
-        _ => 20,
     }
 }
 

@@ -56,18 +56,7 @@ pub async fn serve(
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(20)))
-        .keep_alive_timeout(limits.header_timeout);
-    let builder = Arc::new(builder);
+    let builders = Arc::new([builder(&limits).http1_only(), builder(&limits).http2_only()]);
     loop {
         let permit = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -93,13 +82,20 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
         let service = TowerToHyperService::new(router.clone());
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(tcp), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let (builders, watcher) = (builders.clone(), graceful.watcher());
+        let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
+            // The protocol is chosen here, under the header timeout: hyper's own detection
+            // waits for the first bytes with no deadline at all.
+            let Some(version) = sniff(&tcp, header_timeout).await else {
+                drop(permit);
+                return;
+            };
+            let conn = builders[version as usize]
+                .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                .into_owned();
             // Errors here are a client's broken or timed-out connection: nothing to report.
-            let _ = conn.await;
+            let _ = watcher.watch(conn).await;
             drop(permit);
         });
     }
@@ -111,4 +107,58 @@ pub async fn serve(
         tracing::debug!("connections still open after the grace period; closing them");
     }
     Ok(())
+}
+
+fn builder(limits: &ConnLimits) -> Builder<TokioExecutor> {
+    let mut b = Builder::new(TokioExecutor::new());
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    b.http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(20)))
+        .keep_alive_timeout(limits.header_timeout);
+    b
+}
+
+/// Which protocol a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    H1 = 0,
+    H2 = 1,
+}
+
+/// The HTTP/2 client preface.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Peeks at the first bytes (without consuming them) until they match or leave the HTTP/2
+/// preface; `None` when the client sends too little before `timeout` or closes.
+async fn sniff(tcp: &tokio::net::TcpStream, timeout: Duration) -> Option<Version> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut buf = [0u8; 24];
+    let mut seen = 0;
+    loop {
+        let n = tokio::time::timeout_at(deadline, tcp.peek(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        if buf[..n] != H2_PREFACE[..n] {
+            return Some(Version::H1);
+        }
+        if n == H2_PREFACE.len() {
+            return Some(Version::H2);
+        }
+        if n == seen {
+            // `peek` returns at once while the same bytes wait; pause instead of spinning.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+        }
+        seen = n;
+    }
 }

@@ -92,7 +92,28 @@ async fn bad_flags_give_clear_errors() {
     std::fs::create_dir_all(&dir).unwrap();
     let empty = dir.join("empty-token");
     std::fs::write(&empty, "\n").unwrap();
+    // A token file of two lines once started the server and sent no Authorization at all.
+    let two = dir.join("two-line-token");
+    std::fs::write(&two, "pit-first-line\npit-second-line\n").unwrap();
     for (args, expect) in [
+        (
+            vec!["stdio", "--token-file", two.to_str().unwrap()],
+            "must hold exactly one",
+        ),
+        (
+            vec![
+                "serve",
+                "--token-file",
+                two.to_str().unwrap(),
+                "--api-key-file",
+                two.to_str().unwrap(),
+            ],
+            "must hold exactly one",
+        ),
+        (
+            vec!["serve", "--upstream", "http://user:s3cret-pw@"],
+            "[redacted]@",
+        ),
         (vec!["serve", "--upstream", "not a url"], "is not a URL"),
         (
             vec!["serve", "--upstream", "ftp://x"],
@@ -118,6 +139,10 @@ async fn bad_flags_give_clear_errors() {
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(
+            !err.contains("pit-first") && !err.contains("s3cret"),
+            "{err}"
+        );
     }
     let out = tokio::process::Command::new(BIN)
         .args(["serve", "--api-key-file", empty.to_str().unwrap()])

@@ -102,7 +102,7 @@ fn main() -> ExitCode {
             bench(&root, &official, runs.max(1))
         }
         Command::Bench { args } => bench::run(&root, &args),
-        Command::Tokens { official } => match tokens::run(&root, official) {
+        Command::Tokens { official } => match tokens::run(official) {
             Ok(table) => {
                 println!("{table}");
                 ExitCode::SUCCESS

@@ -44,7 +44,7 @@ struct Running {
     http: reqwest::Client,
 }
 
-async fn start(catalog: ServedTools, discovery: bool, upstream: &str) -> Result<Running, String> {
+async fn start(tools: ServedTools, discovery: bool, upstream: &str) -> Result<Running, String> {
     let mut app = App::new(
         tools,
         UpstreamConfig {
@@ -191,7 +191,7 @@ impl Report {
 }
 
 /// Runs every measurement; `official` defaults to `codegen::locate::official_dir_candidate()`.
-pub fn run(root: &Path, official: Option<PathBuf>) -> Result<String, String> {
+pub fn run(official: Option<PathBuf>) -> Result<String, String> {
     let official = official.unwrap_or_else(codegen::locate::official_dir_candidate);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

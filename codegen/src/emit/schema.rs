@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::lower::Lowered;
-use crate::mcp::{pretty, tool_json};
+use runtime::{pretty, tool_json};
 
 /// The schema file of every tool.
 pub fn emit(tools: &[Lowered]) -> BTreeMap<PathBuf, String> {

@@ -14,6 +14,10 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 
 use crate::SandboxState;
+use crate::domain::contacts::{
+    birth_date, find_match, normalize_tags, refresh_derived, set_or_clear,
+};
+use crate::domain::custom_fields::{Model, apply_custom_fields};
 use crate::error::{ApiError, ApiResult, created, ok};
 use crate::extract::{JsonBody, Kind, Params, check_body, str_of};
 use crate::store::Store;
@@ -99,18 +103,6 @@ fn contact_not_found(id: &str) -> ApiError {
     ))
 }
 
-/// Normalised tags: trimmed, lower-cased, without empties or repeats, in first-seen order.
-pub(crate) fn normalize_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in tags {
-        let t = t.trim().to_lowercase();
-        if !t.is_empty() && !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    out
-}
-
 /// The validated, normalised email/phone of a body: `Some(None)` means "clear it".
 struct Identity {
     email: Option<Option<String>>,
@@ -166,43 +158,6 @@ fn identity(body: &Map<String, Value>) -> Result<Identity, ApiError> {
     }
 }
 
-/// A birth date in any of the forms HighLevel accepts, stored as HighLevel returns it
-/// (`1990-09-25T00:00:00.000Z`).
-fn birth_date(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    let parts: Vec<&str> = raw.split('/').collect();
-    let ymd = match parts.as_slice() {
-        [y, m, d] if y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
-        [m, d, y] if y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
-        _ => raw.to_string(),
-    };
-    parse_iso(&ymd).map(|ms| crate::util::iso(ms - ms.rem_euclid(86_400_000)))
-}
-
-/// The existing contact in `location` that has this email (first) or phone, other than `except`.
-fn find_match(
-    store: &Store,
-    location: &str,
-    email: Option<&str>,
-    phone: Option<&str>,
-    except: Option<&str>,
-) -> Option<(String, &'static str)> {
-    let hit = |id: Option<&String>| id.filter(|id| Some(id.as_str()) != except).cloned();
-    if let Some(e) = email
-        && let Some(id) = hit(store
-            .by_email
-            .get(&(location.to_string(), e.to_lowercase())))
-    {
-        return Some((id, "email"));
-    }
-    if let Some(p) = phone
-        && let Some(id) = hit(store.by_phone.get(&(location.to_string(), p.to_string())))
-    {
-        return Some((id, "phone"));
-    }
-    None
-}
-
 fn duplicate_error(store: &Store, id: &str, field: &str) -> ApiError {
     let name = store
         .contacts
@@ -220,58 +175,6 @@ fn duplicate_error(store: &Store, id: &str, field: &str) -> ApiError {
     )
 }
 
-/// Resolves the `customFields` of a body against the location's contact fields, merging into
-/// the contact's `[{id, value}]` list.
-fn apply_custom_fields(
-    store: &Store,
-    location: &str,
-    contact: &mut Map<String, Value>,
-    items: &[Value],
-) -> Result<(), ApiError> {
-    let mut current: Vec<Value> = contact
-        .get("customFields")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut problems = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let id = item.get("id").and_then(Value::as_str).unwrap_or("");
-        let key = item.get("key").and_then(Value::as_str).unwrap_or("");
-        let field = store.custom_fields.iter().find(|f| {
-            f["locationId"] == location
-                && f["model"] == "contact"
-                && ((!id.is_empty() && f["id"] == id)
-                    || (!key.is_empty()
-                        && (f["fieldKey"] == key
-                            || f["fieldKey"] == format!("contact.{key}").as_str())))
-        });
-        let Some(field) = field else {
-            problems.push(format!(
-                "customFields.{i}: no contact custom field with id {id:?} or key {key:?} in this location; list them with GET /locations/{{locationId}}/customFields?model=contact"
-            ));
-            continue;
-        };
-        let value = item
-            .get("field_value")
-            .or_else(|| item.get("value"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let fid = field["id"].clone();
-        current.retain(|c| c["id"] != fid);
-        if !value.is_null() {
-            match super::coerce_custom_value(field, value) {
-                Ok(v) => current.push(json!({ "id": fid, "value": v })),
-                Err(e) => problems.push(format!("customFields.{i}: {e}")),
-            }
-        }
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::unprocessable(problems));
-    }
-    contact.insert("customFields".into(), Value::Array(current));
-    Ok(())
-}
-
 /// Applies a validated body to a contact record. Email/phone are applied by the caller.
 fn apply_fields(
     store: &Store,
@@ -281,7 +184,14 @@ fn apply_fields(
     now: &str,
 ) -> Result<(), ApiError> {
     if let Some(items) = body.get("customFields").and_then(Value::as_array) {
-        apply_custom_fields(store, location, contact, items)?;
+        apply_custom_fields(
+            &store.custom_fields,
+            location,
+            Model::Contact,
+            contact,
+            items,
+        )
+        .map_err(ApiError::unprocessable)?;
     }
     for k in PLAIN {
         match body.get(*k) {
@@ -335,40 +245,6 @@ fn apply_fields(
     refresh_derived(contact);
     contact.insert("dateUpdated".into(), Value::String(now.to_string()));
     Ok(())
-}
-
-fn set_or_clear(m: &mut Map<String, Value>, k: &str, v: &str) {
-    if v.is_empty() {
-        m.remove(k);
-    } else {
-        m.insert(k.into(), Value::String(v.to_string()));
-    }
-}
-
-/// Recomputes the lower-case and display-name fields HighLevel derives.
-pub(crate) fn refresh_derived(c: &mut Map<String, Value>) {
-    let first = c
-        .get("firstName")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let last = c
-        .get("lastName")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let full = format!("{first} {last}").trim().to_string();
-    set_or_clear(c, "firstNameLowerCase", &first.to_lowercase());
-    set_or_clear(c, "lastNameLowerCase", &last.to_lowercase());
-    set_or_clear(c, "fullNameLowerCase", &full.to_lowercase());
-    set_or_clear(c, "name", &full);
-    set_or_clear(c, "contactName", &full);
-    let email = c
-        .get("email")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_lowercase();
-    set_or_clear(c, "emailLowerCase", &email);
 }
 
 fn set_identity(

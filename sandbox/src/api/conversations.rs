@@ -12,56 +12,13 @@ use axum::extract::{Path, State};
 use serde_json::{Map, Value, json};
 
 use crate::SandboxState;
+use crate::domain::messages::{
+    MESSAGE_TYPES, channel, contact_has, dnd_blocks, message_type_number,
+};
 use crate::error::{ApiError, ApiResult, ok};
 use crate::extract::{JsonBody, Kind, Params, check_body, str_of};
-use crate::seed::message_type_number;
 use crate::store::Store;
 use crate::util::{iso, now_ms};
-
-const MESSAGE_TYPES: &[&str] = &[
-    "TYPE_CALL",
-    "TYPE_SMS",
-    "TYPE_RCS",
-    "TYPE_EMAIL",
-    "TYPE_SMS_REVIEW_REQUEST",
-    "TYPE_WEBCHAT",
-    "TYPE_SMS_NO_SHOW_REQUEST",
-    "TYPE_CAMPAIGN_SMS",
-    "TYPE_CAMPAIGN_CALL",
-    "TYPE_CAMPAIGN_EMAIL",
-    "TYPE_CAMPAIGN_VOICEMAIL",
-    "TYPE_FACEBOOK",
-    "TYPE_CAMPAIGN_FACEBOOK",
-    "TYPE_CAMPAIGN_MANUAL_CALL",
-    "TYPE_CAMPAIGN_MANUAL_SMS",
-    "TYPE_GMB",
-    "TYPE_CAMPAIGN_GMB",
-    "TYPE_REVIEW",
-    "TYPE_INSTAGRAM",
-    "TYPE_WHATSAPP",
-    "TYPE_CUSTOM_SMS",
-    "TYPE_CUSTOM_EMAIL",
-    "TYPE_CUSTOM_PROVIDER_SMS",
-    "TYPE_CUSTOM_PROVIDER_EMAIL",
-    "TYPE_IVR_CALL",
-    "TYPE_ACTIVITY_CONTACT",
-    "TYPE_ACTIVITY_INVOICE",
-    "TYPE_ACTIVITY_PAYMENT",
-    "TYPE_ACTIVITY_OPPORTUNITY",
-    "TYPE_LIVE_CHAT",
-    "TYPE_LIVE_CHAT_INFO_MESSAGE",
-    "TYPE_ACTIVITY_APPOINTMENT",
-    "TYPE_FACEBOOK_COMMENT",
-    "TYPE_INSTAGRAM_COMMENT",
-    "TYPE_CUSTOM_CALL",
-    "TYPE_INTERNAL_COMMENT",
-    "TYPE_ACTIVITY_EMPLOYEE_ACTION_LOG",
-    "TYPE_TIKTOK",
-    "TYPE_TIKTOK_COMMENT",
-    "TYPE_ACTIVITY_WHATSAPP",
-    "TYPE_FORM_SUBMISSION",
-    "TYPE_SMS_REACTION",
-];
 
 /// Properties of HighLevel's `SendMessageBodyDto`.
 const SEND_FIELDS: &[(&str, Kind)] = &[
@@ -91,22 +48,6 @@ const SEND_FIELDS: &[(&str, Kind)] = &[
     ("usesNativeSchedulingAi", Kind::Bool),
     ("optimizationPeriod", Kind::Str),
 ];
-
-/// The channel of a send request: its `messageType`, and whether it needs a phone or an email.
-fn channel(t: &str) -> Option<(&'static str, Option<&'static str>)> {
-    Some(match t {
-        "SMS" => ("TYPE_SMS", Some("phone")),
-        "RCS" => ("TYPE_RCS", Some("phone")),
-        "WhatsApp" => ("TYPE_WHATSAPP", Some("phone")),
-        "Email" => ("TYPE_EMAIL", Some("email")),
-        "IG" => ("TYPE_INSTAGRAM", None),
-        "FB" => ("TYPE_FACEBOOK", None),
-        "Custom" => ("TYPE_CUSTOM_SMS", None),
-        "Live_Chat" => ("TYPE_LIVE_CHAT", None),
-        "TIKTOK" => ("TYPE_TIKTOK", None),
-        _ => return None,
-    })
-}
 
 /// A conversation as search returns it: the stored record joined with its contact's current
 /// name, email and phone, plus HighLevel's `sort` cursor.
@@ -303,10 +244,6 @@ pub(crate) async fn messages(
     })))
 }
 
-fn contact_has(contact: &Value, field: &str) -> bool {
-    contact[field].as_str().is_some_and(|v| !v.is_empty())
-}
-
 /// `POST /conversations/messages` (send-a-new-message).
 ///
 /// The official schema also lists `subType` and `status` as required; HighLevel accepts sends
@@ -357,17 +294,7 @@ pub(crate) async fn send(State(st): State<SandboxState>, JsonBody(body): JsonBod
             "Contact {contact_id:?} has no {field}, so a {kind} message cannot be sent; add one with PUT /contacts/{contact_id}"
         )));
     }
-    // Do-not-disturb: `dnd` blocks every channel, `dndSettings.<channel>.status: active` one.
-    let dnd_key = match kind {
-        "SMS" | "RCS" => Some("SMS"),
-        "Email" => Some("Email"),
-        "WhatsApp" => Some("WhatsApp"),
-        "FB" | "IG" => Some("FB"),
-        _ => None,
-    };
-    if contact["dnd"] == true
-        || dnd_key.is_some_and(|k| contact["dndSettings"][k]["status"] == "active")
-    {
+    if dnd_blocks(contact, kind) {
         return Err(ApiError::bad_request(format!(
             "Cannot send a {kind} message: contact {contact_id:?} has do-not-disturb enabled for this channel; clear dnd/dndSettings with PUT /contacts/{contact_id} if the contact agreed"
         )));

@@ -9,9 +9,6 @@ mod locations;
 mod opportunities;
 mod payments;
 
-pub(crate) use contacts::refresh_derived;
-pub(crate) use locations::coerce_custom_value;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, Uri};

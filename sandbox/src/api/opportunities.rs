@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 
 use crate::SandboxState;
+use crate::domain::custom_fields::{Model, apply_custom_fields};
 use crate::error::{ApiError, ApiResult, ok};
 use crate::extract::{JsonBody, Kind, Params, check_body, str_of};
 use crate::store::Store;
@@ -342,47 +343,14 @@ pub(crate) async fn update(
         )));
     }
     if let Some(items) = body.get("customFields").and_then(Value::as_array) {
-        let mut current: Vec<Value> = o
-            .get("customFields")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let mut problems = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let fid = item.get("id").and_then(Value::as_str).unwrap_or("");
-            let key = item.get("key").and_then(Value::as_str).unwrap_or("");
-            let field = s.custom_fields.iter().find(|f| {
-                f["locationId"] == location.as_str()
-                    && f["model"] == "opportunity"
-                    && ((!fid.is_empty() && f["id"] == fid)
-                        || (!key.is_empty()
-                            && (f["fieldKey"] == key
-                                || f["fieldKey"] == format!("opportunity.{key}").as_str())))
-            });
-            match field {
-                None => problems.push(format!(
-                    "customFields.{i}: no opportunity custom field with id {fid:?} or key {key:?}; list them with GET /locations/{location}/customFields?model=opportunity"
-                )),
-                Some(f) => {
-                    let value = item
-                        .get("field_value")
-                        .or_else(|| item.get("fieldValue"))
-                        .cloned()
-                        .unwrap_or(Value::Null);
-                    current.retain(|c| c["id"] != f["id"]);
-                    if !value.is_null() {
-                        match super::coerce_custom_value(f, value) {
-                            Ok(v) => current.push(json!({ "id": f["id"], "fieldValue": v })),
-                            Err(e) => problems.push(format!("customFields.{i}: {e}")),
-                        }
-                    }
-                }
-            }
-        }
-        if !problems.is_empty() {
-            return Err(ApiError::unprocessable(problems));
-        }
-        o.insert("customFields".into(), Value::Array(current));
+        apply_custom_fields(
+            &s.custom_fields,
+            &location,
+            Model::Opportunity,
+            &mut o,
+            items,
+        )
+        .map_err(ApiError::unprocessable)?;
     }
     if o["pipelineStageId"] != stage.as_str() || o["pipelineId"] != pipeline_id.as_str() {
         o.insert("lastStageChangeAt".into(), json!(now));

@@ -337,10 +337,15 @@ impl Upstream {
                 }
                 Ok(None) => return Ok(body),
                 Err(e) => {
-                    return Err(format!(
-                        "HighLevel's response broke off: {}",
+                    let what = if e.is_timeout() {
+                        format!(
+                            "no answer within {} ms (--upstream-timeout-ms)",
+                            self.config.timeout.as_millis()
+                        )
+                    } else {
                         describe_send_error(&e)
-                    ));
+                    };
+                    return Err(format!("HighLevel's response broke off: {what}"));
                 }
             }
         }

@@ -105,15 +105,15 @@ pub fn render(tool: &ToolDef, ex: &Exchange) -> CallToolResult {
             )
         }
         Outcome::TimedOut { per_attempt } => format!(
-            "could not reach HighLevel for `{name}`: no answer within {} ms per attempt (--upstream-timeout-ms); {attempts} attempt(s) in {secs:.1} s. {}",
+            "could not reach HighLevel for `{name}`: no answer within {} ms per attempt (--upstream-timeout-ms); gave up after {attempts} attempt(s) in {secs:.1} s; {}",
             per_attempt.as_millis(),
             retry_advice(tool)
         ),
         Outcome::Transport { what } => format!(
-            "could not reach HighLevel for `{name}`: {what}; {attempts} attempt(s) in {secs:.1} s. {}",
+            "could not reach HighLevel for `{name}`: {what}; gave up after {attempts} attempt(s) in {secs:.1} s; {}",
             retry_advice(tool)
         ),
-        Outcome::BadBody { what, .. } => format!("{what} (`{name}`). {}", retry_advice(tool)),
+        Outcome::BadBody { what, .. } => format!("{what} (`{name}`); {}", retry_advice(tool)),
         Outcome::Refused { what } => what.clone(),
     };
     CallToolResult::error(vec![Content::text(text)])
@@ -122,10 +122,10 @@ pub fn render(tool: &ToolDef, ex: &Exchange) -> CallToolResult {
 /// Whether the model may simply call again: reads yes; a write may already have happened.
 fn retry_advice(tool: &ToolDef) -> String {
     if tool.method.is_idempotent() {
-        "Calling it again is safe.".to_owned()
+        "calling it again is safe.".to_owned()
     } else {
         format!(
-            "Not retried, because {} is not idempotent and HighLevel may have acted on it; check with a read tool before calling again.",
+            "not retried, because {} is not idempotent and HighLevel may have acted on it; check with a read tool before calling again.",
             tool.method.as_str()
         )
     }
@@ -401,7 +401,7 @@ mod tests {
                 },
                 HttpMethod::Post,
                 true,
-                vec!["Not retried", "may have acted"],
+                vec!["not retried", "may have acted"],
             ),
             (
                 Outcome::Transport {

@@ -318,6 +318,7 @@ impl Default for Setup {
                 allowlists: Allowlists::default(),
                 max_body_bytes: 4 * 1024 * 1024,
                 sessions: false,
+                ..HttpConfig::default()
             },
             retry: RetryPolicy {
                 max_attempts: 3,
