@@ -57,9 +57,9 @@ async fn python_sdk_oauth_client_signs_in_through_the_browser_and_calls_a_tool()
         }
     });
     let mut next = async || -> serde_json::Value {
-        let line = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        let line = tokio::time::timeout(Duration::from_secs(120), rx.recv())
             .await
-            .expect("the Python client answered within 60 s")
+            .expect("the Python client answered within 120 s")
             .expect("the Python client is still running (see its stderr above)");
         serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("not JSON from the script: {line}: {e}"))

@@ -173,9 +173,9 @@ impl Callback {
     }
 
     pub async fn next(&mut self) -> String {
-        tokio::time::timeout(Duration::from_secs(30), self.rx.recv())
+        tokio::time::timeout(Duration::from_secs(60), self.rx.recv())
             .await
-            .expect("the browser reached the callback within 30 s")
+            .expect("the browser reached the callback within 60 s")
             .expect("callback channel open")
     }
 }
