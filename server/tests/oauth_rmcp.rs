@@ -102,7 +102,10 @@ async fn rmcp_oauth_client_signs_in_through_the_browser_and_calls_tools() {
         .expect("tools/call");
     assert_eq!(outside.is_error, Some(true), "{outside:?}");
     let text = serde_json::to_string(&outside.content).expect("json");
-    assert!(text.contains(sandbox::DEMO_LOCATION_ID) && text.contains("someOtherLocation"), "{text}");
+    assert!(
+        text.contains(sandbox::DEMO_LOCATION_ID) && text.contains("someOtherLocation"),
+        "{text}"
+    );
 
     // The operator revokes the grant from another process: the very next call is refused.
     let listing = server.grants(&["list"]);
