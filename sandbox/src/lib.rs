@@ -2,7 +2,7 @@
 //!
 //! The sandbox serves the endpoints behind the 21 curated tools with HighLevel's request and
 //! response shapes (taken from HighLevel's official OpenAPI files, with the corrections listed in
-//! `notes/spec-quirks.md`), keeps state in memory, and behaves like the real API at the edges:
+//! `../shared/notes/spec-quirks.md` beside the project), keeps state in memory, and behaves like the real API at the edges:
 //! bearer auth and the per-endpoint `Version` header are required, unknown ids are 404s, bad
 //! input gets NestJS-style 400/422 bodies, and a per-location rate limit answers 429.
 //!

@@ -12,14 +12,14 @@ fn main() -> std::process::ExitCode {
         Command::Keygen(_) | Command::Grants(_) => server::cli::LogFormat::Text,
     };
     server::init_logging(format);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let tokio_rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(server::run(cli)) {
+    match tokio_rt.block_on(server::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

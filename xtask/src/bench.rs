@@ -1,9 +1,9 @@
 //! `cargo xtask bench`: builds the server and the benchmark driver in release mode and runs it.
 //!
 //! The `xtask` alias builds this crate in debug, and a debug build would measure the wrong thing,
-//! so this module only orchestrates: `cargo build --release -p server -p tests --bin
+//! so this module only orchestrates: `cargo build --release -p server -p bench --bin
 //! highlevel-mcp --bin bench`, then `<target>/release/bench run --server
-//! <target>/release/highlevel-mcp [ARGS...]`. The driver (tests/src/bin/bench.rs) starts the
+//! <target>/release/highlevel-mcp [ARGS...]`. The driver (bench/src/main.rs) starts the
 //! sandbox and the server as separate processes and prints a Markdown report (BENCHMARKS.md).
 
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             "-p",
             "server",
             "-p",
-            "tests",
+            "bench",
             "--bin",
             "highlevel-mcp",
             "--bin",

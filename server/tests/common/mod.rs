@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+#[allow(unused_imports)] // each test binary uses a different subset
+pub use tests::{is_error, json_of, text_of};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -429,18 +431,6 @@ pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
         .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(map))
         .await
         .expect("tools/call answered")
-}
-
-pub fn text_of(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-pub fn is_error(r: &CallToolResult) -> bool {
-    r.is_error == Some(true)
 }
 
 pub const PIT: &str = "pit-test-0123456789abcdef";

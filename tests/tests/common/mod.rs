@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+#[allow(unused_imports)] // each test binary uses a different subset
+pub use tests::{is_error, json_of, text_of};
 
 use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig, ProtocolVersion};
 use rmcp::service::RunningService;
@@ -120,27 +122,6 @@ pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
     try_call(client, tool, args.clone())
         .await
         .unwrap_or_else(|e| panic!("{tool} {args}: no tools/call answer: {e}"))
-}
-
-/// The text blocks of a result, joined.
-pub fn text_of(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-pub fn is_error(r: &CallToolResult) -> bool {
-    r.is_error == Some(true)
-}
-
-/// The result as JSON: structuredContent, else the text parsed.
-pub fn json_of(r: &CallToolResult) -> Value {
-    r.structured_content
-        .clone()
-        .or_else(|| serde_json::from_str(&text_of(r)).ok())
-        .unwrap_or(Value::Null)
 }
 
 /// A `tracing` writer into a shared buffer, so a test can read every log line afterwards.
