@@ -6,8 +6,19 @@
 //! discovery mode can list a handful of meta-tools instead of every schema.
 #![deny(missing_docs)]
 
+mod hints;
+mod query;
 mod search;
 mod select;
+mod text;
+mod thesaurus;
 
 pub use search::{Hit, SearchIndex};
+
+/// Tools the built-in search hints are written for (app part without hyphens); for a test that
+/// each names a real tool.
+#[doc(hidden)]
+pub fn hinted_tools() -> Vec<&'static str> {
+    hints::hinted_tools()
+}
 pub use select::{SelectError, Selection};

@@ -31,7 +31,7 @@ pub enum SelectError {
         available: Vec<String>,
     },
     /// `--tools` named unknown tools.
-    #[error("unknown tool name(s) {}: {}tool names look like `contacts_get-contact`; {} tools are available (see generated/TOOLS.md, or search_tools in --discovery mode)", list(.unknown), did_you_mean(.suggestions), .available)]
+    #[error("unknown tool name(s) {}: {}tool names look like `contacts_get-contact`; {} tools are available (see generated/TOOLS.md, or search_operations in --discovery mode)", list(.unknown), did_you_mean(.suggestions), .available)]
     UnknownTools {
         /// The names not found.
         unknown: Vec<String>,

@@ -18,12 +18,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     after_help = "Credentials:\n  \
 serve, by default, forwards each client's own `Authorization: Bearer <token>` to HighLevel (header mode).\n  \
 Set HIGHLEVEL_TOKEN (or --token-file) to hold one token in the server instead (stdio needs this);\n  \
-then --api-key-file makes HTTP clients present a server API key.\n\n\
+then --api-key-file makes HTTP clients present a server API key.\n  \
+serve --auth oauth makes the server an OAuth authorization server: clients such as claude.ai and\n  \
+ChatGPT sign in on its connect page, where a person pastes a Private Integration Token.\n\n\
 Examples:\n  \
 highlevel-mcp serve                                  # http://127.0.0.1:8080/mcp, header mode\n  \
 highlevel-mcp serve --sandbox                        # against the built-in HighLevel emulator\n  \
 HIGHLEVEL_TOKEN=pit-... highlevel-mcp stdio --location-id <id>\n  \
-highlevel-mcp sandbox --port 9090                    # the emulator alone"
+highlevel-mcp sandbox --port 9090                    # the emulator alone\n  \
+highlevel-mcp keygen --out store.key                 # then: serve --auth oauth --store-key-file store.key"
 )]
 pub struct Cli {
     /// What to run.
@@ -32,6 +35,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once at start-up: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve MCP over Streamable HTTP at /mcp (both 2025-11-25 and 2026-07-28 clients).
@@ -43,6 +48,10 @@ pub enum Command {
     /// Ask the server running on this host for /healthz (exit 0) or not (exit 1): a container
     /// health check that needs no shell or curl in the image.
     Health(crate::ops::flags::HealthArgs),
+    /// Make a key for the OAuth grant store (`serve --auth oauth`) and write it to a file.
+    Keygen(crate::oauth_mode::KeygenArgs),
+    /// List or revoke the OAuth grants in a store (`serve --auth oauth`).
+    Grants(crate::oauth_mode::GrantsArgs),
 }
 
 /// Flags shared by `serve` and `stdio`.
@@ -135,9 +144,9 @@ pub struct ToolArgs {
     #[arg(long, env = "HIGHLEVEL_MCP_AGENCY")]
     pub agency: bool,
 
-    /// List only three meta-tools (search_tools, describe_tool, call_tool) instead of every
-    /// tool schema; every selected tool stays callable through call_tool. Keeps the model's
-    /// context small when hundreds of tools are served.
+    /// List only three meta-tools (search_operations, describe_operation, execute_operation)
+    /// instead of every tool schema; every selected tool stays callable through
+    /// execute_operation. Keeps the model's context small when hundreds of tools are served.
     #[arg(long, env = "HIGHLEVEL_MCP_DISCOVERY")]
     pub discovery: bool,
 
@@ -259,6 +268,9 @@ pub struct ServeArgs {
     /// Prometheus metrics.
     #[command(flatten)]
     pub metrics: crate::ops::flags::MetricsArgs,
+    /// OAuth mode (`--auth oauth`) and its flags.
+    #[command(flatten)]
+    pub oauth: crate::oauth_mode::OAuthArgs,
 
     /// Flags shared with `stdio`.
     #[command(flatten)]

@@ -1,18 +1,24 @@
-//! Lazy discovery (`--discovery`): `tools/list` shows three meta-tools instead of every schema.
+//! Lazy discovery (`--discovery`): `tools/list` shows three meta-tools instead of every schema,
+//! under the names HighLevel's own endpoint for Claude uses, so prompts written there work here.
 //!
-//! * `search_tools` {query, limit} ranks the selected tools for a natural-language query
-//!   ([`catalog::SearchIndex`], built once at start-up) and answers with a compact line per tool:
-//!   name, title, the first sentence of its description and whether it is read-only.
-//! * `describe_tool` {name} answers with the tool's full MCP JSON (`runtime::tool_json`: title,
-//!   description, annotations, inputSchema, outputSchema), so the model sees the schema of only
-//!   the tools it is about to call.
-//! * `call_tool` {name, arguments, fields, max_chars} calls any selected tool through the same
-//!   argument checks and upstream path as a directly listed tool, then applies the optional field
-//!   selection and size cap of [`crate::compact`].
+//! * `search_operations` {query, app, limit, offset} ranks the selected operations for a request
+//!   in plain words ([`catalog::SearchIndex`], built once at start-up) and answers with a compact
+//!   line per operation: name, title, the first sentence of its description, whether it is
+//!   read-only. With `app` the search stays in that app; with `app` and no query it lists the
+//!   app's operations (name and title); with neither it lists the apps. A search that finds
+//!   nothing names the closest apps, so the model always has a next step.
+//! * `describe_operation` {name} answers with the operation's full MCP JSON (`runtime::tool_json`:
+//!   title, description, annotations, inputSchema, outputSchema), so the model sees the schema of
+//!   only the operations it is about to call.
+//! * `execute_operation` {name, arguments, fields, max_chars} calls any selected operation through
+//!   the same argument checks and upstream path as a directly listed tool, then applies the
+//!   optional field selection and size cap of [`crate::compact`].
 //!
-//! An unknown tool name is an `isError` result naming the closest tools, so the model can correct
-//! itself without another search.
+//! The earlier names `search_tools`, `describe_tool` and `call_tool` are still accepted (not
+//! listed). An unknown operation name is an `isError` result naming the closest operations, so
+//! the model can correct itself without another search.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use catalog::SearchIndex;
@@ -21,25 +27,66 @@ use serde_json::{Value, json};
 
 use crate::served::{Entry, ServedTools};
 
-/// Name of the search meta-tool.
-pub const SEARCH: &str = "search_tools";
-/// Name of the describe meta-tool.
-pub const DESCRIBE: &str = "describe_tool";
-/// Name of the call meta-tool.
-pub const CALL: &str = "call_tool";
+/// Name of the search meta-tool (HighLevel's name for it).
+pub const SEARCH: &str = "search_operations";
+/// Name of the describe meta-tool (HighLevel's name for it).
+pub const DESCRIBE: &str = "describe_operation";
+/// Name of the call meta-tool (HighLevel's name for it).
+pub const CALL: &str = "execute_operation";
+/// Earlier names of the meta-tools, still accepted but not listed: (old, current).
+pub const ALIASES: [(&str, &str); 3] = [
+    ("search_tools", SEARCH),
+    ("describe_tool", DESCRIBE),
+    ("call_tool", CALL),
+];
 
-/// Default and largest `limit` of `search_tools`.
+/// The current name of the meta-tool called `name` (itself or an alias), if it is one.
+pub fn meta_name(name: &str) -> Option<&'static str> {
+    [SEARCH, DESCRIBE, CALL]
+        .into_iter()
+        .find(|n| *n == name)
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(old, _)| *old == name)
+                .map(|(_, n)| *n)
+        })
+}
+
+/// Default `limit` of a search.
 pub const DEFAULT_LIMIT: usize = 5;
-/// Largest `limit` of `search_tools`.
+/// Largest `limit` of a search.
 pub const MAX_LIMIT: usize = 20;
-/// Longest `query` of `search_tools`, in characters: ranking work grows with the query.
+/// Default and largest `limit` when listing an app's operations: a page of names and titles
+/// stays under about 1,500 tokens even for the longest names.
+pub const DEFAULT_LIST_LIMIT: usize = 50;
+/// Largest `limit` when listing an app's operations.
+pub const MAX_LIST_LIMIT: usize = 100;
+/// Longest `query` of a search, in characters: ranking work grows with the query.
 pub const MAX_QUERY_CHARS: usize = 1000;
+/// How many apps a search that finds nothing suggests.
+const SUGGESTED_APPS: usize = 5;
 
-/// The search index and the meta-tool listing.
+/// The search index, the operations of each app and the meta-tool listing.
 #[derive(Debug)]
 pub struct Discovery {
     index: SearchIndex,
+    /// App name → indices of its operations in the served tools, in catalog order.
+    apps: BTreeMap<String, Vec<usize>>,
     listing: Vec<Tool>,
+}
+
+/// What `search_operations` was asked.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchRequest<'a> {
+    /// The request in plain words (empty: list the app, or the apps).
+    pub query: &'a str,
+    /// Only this app's operations.
+    pub app: Option<&'a str>,
+    /// How many results at most.
+    pub limit: usize,
+    /// How many to skip when listing an app.
+    pub offset: usize,
 }
 
 fn object(v: Value) -> Arc<JsonObject> {
@@ -57,8 +104,9 @@ fn read_only() -> ToolAnnotations {
         .open_world(false)
 }
 
-/// What `call_tool` may do: the combined hints of every tool it can reach (read-only only when
-/// all are, destructive when any is), so a `--read-only` server's `call_tool` is read-only too.
+/// What `execute_operation` may do: the combined hints of every tool it can reach (read-only only
+/// when all are, destructive when any is), so a `--read-only` server's `execute_operation` is
+/// read-only too.
 pub fn combined_hints<'a>(
     tools: impl IntoIterator<Item = &'a runtime::ToolDef>,
 ) -> ToolAnnotations {
@@ -78,40 +126,41 @@ pub fn combined_hints<'a>(
         .open_world(open_world)
 }
 
-/// The three meta-tools as `tools/list` shows them; `call_hints` are `call_tool`'s annotations
-/// (see [`combined_hints`]).
+/// The three meta-tools as `tools/list` shows them; `call_hints` are `execute_operation`'s
+/// annotations (see [`combined_hints`]).
 pub fn meta_tools(tool_count: usize, call_hints: ToolAnnotations) -> Vec<Tool> {
     vec![
         Tool::new(
             SEARCH,
             format!(
-                "Find HighLevel CRM tools ({tool_count} available) by what you want to do, e.g. \"get contact by id\" or \"book an appointment\". Returns the best matches: name, title, summary, readOnly."
+                "Find HighLevel CRM operations ({tool_count}) for a task in plain words, e.g. \"move Dana's appointment to Friday\". Returns name, title, summary, readOnly. With `app` and no query: that app's operations; with neither: the apps."
             ),
             object(json!({
                 "type": "object",
                 "properties": {
                     "query": {"type": "string", "description": "What you want to do, in plain words."},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}
-                },
-                "required": ["query"]
+                    "app": {"type": "string", "description": "Only this app, e.g. contacts."},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIST_LIMIT},
+                    "offset": {"type": "integer", "minimum": 0}
+                }
             })),
         )
-        .with_title("Search tools")
+        .with_title("Search operations")
         .with_annotations(read_only()),
         Tool::new(
             DESCRIBE,
-            "Show one tool's full definition (description, annotations, inputSchema) before calling it.",
+            "Show one operation's full definition (description, annotations, inputSchema) before executing it.",
             object(json!({
                 "type": "object",
-                "properties": {"name": {"type": "string", "description": "Tool name from search_tools."}},
+                "properties": {"name": {"type": "string", "description": "Operation name from search_operations."}},
                 "required": ["name"]
             })),
         )
-        .with_title("Describe tool")
+        .with_title("Describe operation")
         .with_annotations(read_only()),
         Tool::new(
             CALL,
-            "Call a tool by name with arguments matching its inputSchema. Optional: fields (dot paths to keep, e.g. [\"contact.email\", \"contacts.id\"]; arrays map over items) and max_chars (truncate longer results).",
+            "Execute an operation by name with arguments matching its inputSchema. Optional: fields (dot paths to keep, e.g. [\"contact.email\", \"contacts.id\"]; arrays map over items) and max_chars (truncate longer results).",
             object(json!({
                 "type": "object",
                 "properties": {
@@ -123,7 +172,7 @@ pub fn meta_tools(tool_count: usize, call_hints: ToolAnnotations) -> Vec<Tool> {
                 "required": ["name"]
             })),
         )
-        .with_title("Call tool")
+        .with_title("Execute operation")
         .with_annotations(call_hints),
     ]
 }
@@ -150,8 +199,15 @@ pub fn first_sentence(text: &str) -> String {
 impl Discovery {
     /// Indexes `catalog` (call once, at start-up).
     pub fn new(catalog: &ServedTools) -> Self {
+        let mut apps: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, e) in catalog.entries().iter().enumerate() {
+            apps.entry(e.compiled.def.app.to_string())
+                .or_default()
+                .push(i);
+        }
         Self {
             index: SearchIndex::new(catalog.entries().iter().map(|e| &e.compiled.def)),
+            apps,
             listing: meta_tools(
                 catalog.len(),
                 combined_hints(catalog.entries().iter().map(|e| &e.compiled.def)),
@@ -164,17 +220,44 @@ impl Discovery {
         &self.listing
     }
 
-    /// The meta-tool named `name`.
+    /// The meta-tool named `name` (or by an earlier name of it).
     pub fn get(&self, name: &str) -> Option<&Tool> {
+        let name = meta_name(name)?;
         self.listing.iter().find(|t| t.name == name)
     }
 
-    /// The `search_tools` answer for `query`.
-    pub fn search(&self, tools: &ServedTools, query: &str, limit: usize) -> Value {
+    /// The app named `app`, written with or without hyphens (`social-media-posting`,
+    /// `socialmediaposting`), or the closest app names when there is none.
+    pub fn app(&self, app: &str) -> Result<&str, Vec<&str>> {
+        let squash = |s: &str| s.replace('-', "").to_lowercase();
+        let wanted = squash(app.trim());
+        match self.apps.keys().find(|a| squash(a) == wanted) {
+            Some(a) => Ok(a),
+            None => Err(runtime::suggest::closest(
+                &wanted,
+                self.apps.keys().map(String::as_str),
+            )),
+        }
+    }
+
+    /// The `search_operations` answer. `req.app` must be an app of [`Self::app`].
+    pub fn search(&self, tools: &ServedTools, req: SearchRequest<'_>) -> Value {
         let entries = tools.entries();
-        let results: Vec<Value> = self
-            .index
-            .search(query, limit)
+        let query = req.query.trim();
+        if query.is_empty() {
+            return match req.app {
+                Some(app) => self.list_app(tools, app, req.limit, req.offset),
+                None => json!({
+                    "apps": self.apps.iter().map(|(a, ops)| json!([a, ops.len()])).collect::<Vec<_>>(),
+                    "next": "search_operations {\"query\": \"what you want to do\"}, or {\"app\": \"<app>\"} to list one app's operations",
+                }),
+            };
+        }
+        let in_app = req.app.and_then(|a| self.apps.get(a));
+        let hits = self.index.search_where(query, req.limit, |i| {
+            in_app.is_none_or(|ops| ops.binary_search(&i).is_ok())
+        });
+        let results: Vec<Value> = hits
             .iter()
             .map(|h| {
                 let def = &entries[h.index].compiled.def;
@@ -186,7 +269,71 @@ impl Discovery {
                 })
             })
             .collect();
-        json!({ "tools": results })
+        if results.is_empty() {
+            return json!({
+                "operations": [],
+                "closest_apps": self.closest_apps(query),
+                "next": "list an app's operations with search_operations {\"app\": \"<app>\"}, or try other words",
+            });
+        }
+        json!({ "operations": results })
+    }
+
+    /// One page of an app's operations: name and title each.
+    fn list_app(&self, tools: &ServedTools, app: &str, limit: usize, offset: usize) -> Value {
+        let entries = tools.entries();
+        let ops = self.apps.get(app).map(Vec::as_slice).unwrap_or_default();
+        let page: Vec<Value> = ops
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|&i| {
+                let def = &entries[i].compiled.def;
+                json!([def.name, def.title])
+            })
+            .collect();
+        let mut answer = json!({ "app": app, "total": ops.len(), "operations": page });
+        if offset + limit < ops.len() {
+            answer["next_offset"] = json!(offset + limit);
+        }
+        answer
+    }
+
+    /// Apps nearest to the words of `query`: apps named like one of its words first, then the
+    /// largest apps, so the list is never empty. Each as [name, number of operations].
+    fn closest_apps(&self, query: &str) -> Vec<Value> {
+        let mut out: Vec<&str> = Vec::new();
+        let words: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 3)
+            .map(str::to_lowercase)
+            .collect();
+        for w in &words {
+            for a in runtime::suggest::within(
+                w,
+                self.apps.keys().map(String::as_str),
+                (w.chars().count() / 3).max(1),
+                SUGGESTED_APPS,
+            ) {
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+        let mut by_size: Vec<(&String, &Vec<usize>)> = self.apps.iter().collect();
+        by_size.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+        for (a, _) in by_size {
+            if out.len() >= SUGGESTED_APPS {
+                break;
+            }
+            if !out.contains(&a.as_str()) {
+                out.push(a);
+            }
+        }
+        out.truncate(SUGGESTED_APPS);
+        out.into_iter()
+            .map(|a| json!([a, self.apps.get(a).map_or(0, Vec::len)]))
+            .collect()
     }
 
     /// Up to five tool names close to a wrong `name`: near spellings first, then search hits.

@@ -69,7 +69,7 @@ impl App {
         })
     }
 
-    /// Switches on discovery mode (indexes the catalog for `search_tools`).
+    /// Switches on discovery mode (indexes the catalog for `search_operations`).
     pub fn with_discovery(mut self) -> Self {
         self.discovery = Some(Discovery::new(&self.tools));
         self
@@ -124,10 +124,11 @@ impl ServerHandler for HighLevelMcp {
                     .with_title("HighLevel CRM"),
             )
             .with_instructions(if self.app.discovery.is_some() {
-                "Tools for the HighLevel CRM API v2, found on demand: search_tools finds a tool for \
-                 a task, describe_tool shows its inputSchema, call_tool calls it. Tools scoped to a \
-                 sub-account take a locationId argument; when it is left out the server uses the \
-                 locationId HTTP header or its configured default."
+                "Operations of the HighLevel CRM API v2, found on demand: search_operations finds \
+                 one for a task (or lists an app's operations), describe_operation shows its \
+                 inputSchema, execute_operation runs it. Operations scoped to a sub-account take a \
+                 locationId argument; when it is left out the server uses the locationId HTTP \
+                 header or its configured default."
             } else {
                 "Tools for the HighLevel CRM API v2, one per operation, named <app>_<operationId>. \
                  Tools scoped to a sub-account take a locationId argument; when it is left out the \
@@ -162,10 +163,12 @@ impl ServerHandler for HighLevelMcp {
         let parts = context.extensions.get::<http::request::Parts>();
         let args = request.arguments.unwrap_or_default();
         if let Some(d) = &self.app.discovery {
-            match request.name.as_ref() {
-                discovery::SEARCH => return Ok(self.search_tools(d, &args).into()),
-                discovery::DESCRIBE => return Ok(self.describe_tool(d, &args).into()),
-                discovery::CALL => return Ok(self.call_by_name(d, &args, parts).await.into()),
+            match discovery::meta_name(&request.name) {
+                Some(discovery::SEARCH) => return Ok(self.search_operations(d, &args).into()),
+                Some(discovery::DESCRIBE) => return Ok(self.describe_operation(d, &args).into()),
+                Some(discovery::CALL) => {
+                    return Ok(self.call_by_name(d, &args, parts).await.into());
+                }
                 _ => {}
             }
         }
@@ -300,11 +303,16 @@ impl HighLevelMcp {
         result
     }
 
-    fn search_tools(&self, d: &Discovery, args: &JsonObject) -> CallToolResult {
-        let Some(query) = args.get("query").and_then(Value::as_str) else {
-            return error_result(
-                "search_tools needs `query`: what you want to do in plain words, e.g. {\"query\": \"get contact by id\"}",
-            );
+    fn search_operations(&self, d: &Discovery, args: &JsonObject) -> CallToolResult {
+        let query = match args.get("query") {
+            None | Some(Value::Null) => "",
+            Some(Value::String(q)) => q.as_str(),
+            Some(other) => {
+                return error_result(format!(
+                    "`query` must be a string saying what you want to do, e.g. \"get contact by id\"; got {}",
+                    echo(other)
+                ));
+            }
         };
         let chars = query.chars().count();
         if chars > discovery::MAX_QUERY_CHARS {
@@ -313,33 +321,56 @@ impl HighLevelMcp {
                 discovery::MAX_QUERY_CHARS
             ));
         }
-        let limit = match args.get("limit") {
-            None | Some(Value::Null) => discovery::DEFAULT_LIMIT,
-            Some(v) => match v.as_u64() {
-                Some(n) if (1..=discovery::MAX_LIMIT as u64).contains(&n) => n as usize,
-                _ => {
+        let app = match args.get("app") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(a)) if a.trim().is_empty() => None,
+            Some(Value::String(a)) => match d.app(a) {
+                Ok(app) => Some(app),
+                Err(near) => {
                     return error_result(format!(
-                        "`limit` must be an integer from 1 to {}; got {}",
-                        discovery::MAX_LIMIT,
-                        echo(v)
+                        "no app `{}`; closest: {} (search_operations with no arguments lists every app)",
+                        runtime::suggest::clip(a, 64),
+                        runtime::suggest::backticked(&near)
                     ));
                 }
             },
+            Some(other) => {
+                return error_result(format!(
+                    "`app` must be an app name such as \"contacts\"; got {}",
+                    echo(other)
+                ));
+            }
         };
-        let answer = d.search(&self.app.tools, query, limit);
-        if answer["tools"].as_array().is_some_and(Vec::is_empty) {
-            return CallToolResult::success(vec![ContentBlock::text(format!(
-                "no tool matches {:?}; try other words (e.g. the object: contact, appointment, invoice, opportunity)",
-                runtime::suggest::clip(query, 200)
-            ))]);
-        }
+        let listing = query.trim().is_empty();
+        let (default, max) = if listing {
+            (discovery::DEFAULT_LIST_LIMIT, discovery::MAX_LIST_LIMIT)
+        } else {
+            (discovery::DEFAULT_LIMIT, discovery::MAX_LIMIT)
+        };
+        let limit = match positive(args.get("limit"), "limit", 1, max) {
+            Ok(n) => n.unwrap_or(default),
+            Err(e) => return error_result(e),
+        };
+        let offset = match positive(args.get("offset"), "offset", 0, usize::MAX) {
+            Ok(n) => n.unwrap_or(0),
+            Err(e) => return error_result(e),
+        };
+        let answer = d.search(
+            &self.app.tools,
+            discovery::SearchRequest {
+                query,
+                app,
+                limit,
+                offset,
+            },
+        );
         CallToolResult::success(vec![ContentBlock::text(answer.to_string())])
     }
 
     fn unknown_tool(&self, d: &Discovery, name: &str) -> CallToolResult {
         let near = d.closest(&self.app.tools, name);
         let near = if near.is_empty() {
-            "use search_tools to find one".to_owned()
+            "use search_operations to find one".to_owned()
         } else {
             format!(
                 "closest: {}",
@@ -355,10 +386,10 @@ impl HighLevelMcp {
         ))
     }
 
-    fn describe_tool(&self, d: &Discovery, args: &JsonObject) -> CallToolResult {
+    fn describe_operation(&self, d: &Discovery, args: &JsonObject) -> CallToolResult {
         let Some(name) = args.get("name").and_then(Value::as_str) else {
             return error_result(
-                "describe_tool needs `name`: a tool name from search_tools, e.g. {\"name\": \"contacts_get-contact\"}",
+                "describe_operation needs `name`: an operation name from search_operations, e.g. {\"name\": \"contacts_get-contact\"}",
             );
         };
         match self.app.tools.get(name) {
@@ -377,7 +408,7 @@ impl HighLevelMcp {
     ) -> CallToolResult {
         let Some(name) = args.get("name").and_then(Value::as_str) else {
             return error_result(
-                "call_tool needs `name` (from search_tools) and `arguments` (an object matching the tool's inputSchema)",
+                "execute_operation needs `name` (from search_operations) and `arguments` (an object matching the operation's inputSchema)",
             );
         };
         let Some(entry) = self.app.tools.get(name) else {
@@ -388,7 +419,7 @@ impl HighLevelMcp {
             Some(Value::Object(m)) => m.clone(),
             Some(other) => {
                 return error_result(format!(
-                    "`arguments` must be an object of the tool's arguments (see describe_tool); got {}",
+                    "`arguments` must be an object of the operation's arguments (see describe_operation); got {}",
                     echo(other)
                 ));
             }
@@ -421,7 +452,7 @@ impl HighLevelMcp {
         };
         let mut result = self.execute(entry, tool_args, parts).await;
         if result.is_error != Some(true) {
-            // call_tool declares no output schema: the JSON text is the result, and the text alone
+            // execute_operation declares no output schema: the JSON text is the result, and the text alone
             // is what reaches the model once (no second copy as structuredContent).
             let value = result.structured_content.take().or_else(|| {
                 result
@@ -452,5 +483,28 @@ impl HighLevelMcp {
             }
         }
         cap_result(result, max_chars, "pass fields or a smaller limit")
+    }
+}
+
+/// An optional integer argument within `min..=max`, or a message saying what was wrong.
+fn positive(
+    v: Option<&Value>,
+    name: &str,
+    min: usize,
+    max: usize,
+) -> Result<Option<usize>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ if max == usize::MAX => Err(format!(
+                "`{name}` must be an integer of at least {min}; got {}",
+                echo(v)
+            )),
+            _ => Err(format!(
+                "`{name}` must be an integer from {min} to {max}; got {}",
+                echo(v)
+            )),
+        },
     }
 }

@@ -206,13 +206,30 @@ fn cors(lists: &Allowlists) -> tower_http::cors::CorsLayer {
             header("locationid"),
             header("x-api-key"),
         ])
-        .expose_headers([header("mcp-session-id"), header("mcp-protocol-version")])
+        .expose_headers([
+            header("mcp-session-id"),
+            header("mcp-protocol-version"),
+            // OAuth mode: browser clients read the 401's resource_metadata pointer.
+            http::header::WWW_AUTHENTICATE,
+        ])
 }
 
 /// Binds and starts serving; returns once the socket is listening.
 pub async fn serve(
     app: Arc<App>,
     config: HttpConfig,
+    shutdown: CancellationToken,
+) -> io::Result<HttpServer> {
+    serve_with_routes(app, config, Router::new(), shutdown).await
+}
+
+/// [`serve`], plus `extra` routes beside `/mcp` (the OAuth endpoints in `--auth oauth`). They
+/// pass the Host check (a rebinding page gets 403) and the body timeout, not the MCP credential
+/// check: they are how a client gets credentials.
+pub async fn serve_with_routes(
+    app: Arc<App>,
+    config: HttpConfig,
+    extra: Router,
     shutdown: CancellationToken,
 ) -> io::Result<HttpServer> {
     let listener = TcpListener::bind(config.bind).await.map_err(|e| {
@@ -230,7 +247,17 @@ pub async fn serve(
         config.max_sessions,
         config.session_idle,
     ));
-    let router = router(app, &config, sessions.clone(), &mcp_stop);
+    let hosts_only = Arc::new(Allowlists {
+        hosts: config.allowlists.hosts.clone(),
+        origins: vec!["*".to_owned()],
+    });
+    let extra = extra
+        .layer(axum::middleware::from_fn_with_state(
+            hosts_only,
+            guard::check_host_origin,
+        ))
+        .layer(RequestBodyTimeoutLayer::new(config.limits.body_timeout));
+    let router = router(app, &config, sessions.clone(), &mcp_stop).merge(extra);
     // Idle sessions are closed a few times per expiry period.
     let reaper_stop = shutdown.clone();
     let every = (config.session_idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));

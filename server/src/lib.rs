@@ -34,6 +34,7 @@ pub mod handler;
 pub mod http;
 pub mod jsonrpc;
 pub mod listener;
+pub mod oauth_mode;
 pub mod ops;
 pub mod served;
 pub mod sessions;
@@ -119,7 +120,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     spawn_signal_handler(shutdown.clone());
     match cli.command {
         Command::Serve(args) => {
-            let (app, sandbox) =
+            let (mut app, sandbox) =
                 build_app(&args.common, args.api_key_file.as_deref(), true).await?;
             let mut allowlists = guard::Allowlists::default();
             if !args.allowed_hosts.is_empty() {
@@ -128,6 +129,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !args.allowed_origins.is_empty() {
                 allowlists.origins = args.allowed_origins.clone();
             }
+            let oauth_routes = match args.oauth.auth {
+                oauth_mode::AuthMode::Token => axum::Router::new(),
+                oauth_mode::AuthMode::Oauth => {
+                    oauth_mode::enable(
+                        &args.oauth,
+                        &mut app,
+                        args.port,
+                        &mut allowlists,
+                        sandbox.is_some(),
+                    )
+                    .await?
+                }
+            };
             let config = http::HttpConfig {
                 bind: SocketAddr::new(args.bind, args.port),
                 allowlists,
@@ -166,7 +180,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            let server = http::serve(app, config, shutdown).await?;
+            let server = http::serve_with_routes(app, config, oauth_routes, shutdown).await?;
             tracing::info!(
                 url = %server.mcp_url(),
                 upstream = %upstream,
@@ -203,6 +217,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Health(args) => ops::health::check(&args).await,
+        Command::Keygen(args) => oauth_mode::keygen(&args),
+        Command::Grants(args) => oauth_mode::grants(&args).await,
         Command::Sandbox(args) => {
             let addr = SocketAddr::new(args.bind, args.port);
             let config = sandbox::SandboxConfig {

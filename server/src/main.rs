@@ -9,7 +9,9 @@ fn main() -> std::process::ExitCode {
         Command::Serve(a) => a.common.log_format,
         Command::Stdio(a) => a.common.log_format,
         Command::Sandbox(a) => a.log_format,
-        Command::Health(_) => server::cli::LogFormat::Text,
+        Command::Health(_) | Command::Keygen(_) | Command::Grants(_) => {
+            server::cli::LogFormat::Text
+        }
     };
     server::init_logging(format);
     let tokio_rt = match tokio::runtime::Runtime::new() {

@@ -1,7 +1,9 @@
-//! `--discovery` through a real MCP client: tools/list shows only the three meta-tools;
-//! search_tools ranks, describe_tool returns the schema file's JSON, call_tool reaches every
+//! `--discovery` through a real MCP client: tools/list shows only the three meta-tools under
+//! HighLevel's names; search_operations ranks, browses an app and suggests apps when nothing
+//! matches; describe_operation returns the schema file's JSON; execute_operation reaches every
 //! curated tool with the same argument checks and upstream request as a direct call; field
-//! selection and the size caps (call_tool's `max_chars` and the server-wide cap).
+//! selection and the size caps (execute_operation's `max_chars` and the server-wide cap); the
+//! earlier names search_tools, describe_tool and call_tool still work.
 
 mod common;
 
@@ -30,15 +32,22 @@ async fn tools_list_shows_only_the_meta_tools() {
     ] {
         let tools = client.list_all_tools().await.unwrap();
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(names, ["search_tools", "describe_tool", "call_tool"]);
+        assert_eq!(
+            names,
+            [
+                "search_operations",
+                "describe_operation",
+                "execute_operation"
+            ]
+        );
         assert!(
             tools[0]
                 .description
                 .as_deref()
                 .unwrap()
-                .contains("21 available")
+                .contains("operations (21)")
         );
-        // call_tool reaches write and send tools, so it claims what the riskiest of them does.
+        // execute_operation reaches write and send tools, so it claims what the riskiest of them does.
         let hints = tools[2].annotations.as_ref().unwrap();
         assert_eq!(hints.read_only_hint, Some(false));
         assert_eq!(hints.destructive_hint, Some(true));
@@ -47,7 +56,7 @@ async fn tools_list_shows_only_the_meta_tools() {
 }
 
 #[tokio::test]
-async fn a_read_only_selection_makes_call_tool_read_only() {
+async fn a_read_only_selection_makes_execute_operation_read_only() {
     let tools = server::sources::load(
         None,
         &catalog::Selection {
@@ -64,12 +73,12 @@ async fn a_read_only_selection_makes_call_tool_read_only() {
     let c = legacy_client(&h.url, Some(PIT), &[]).await;
     let listed = c.list_all_tools().await.unwrap();
     let hints = listed[2].annotations.as_ref().unwrap();
-    assert_eq!(listed[2].name, "call_tool");
+    assert_eq!(listed[2].name, "execute_operation");
     assert_eq!(hints.read_only_hint, Some(true));
     assert_eq!(hints.destructive_hint, Some(false));
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_create-contact", "arguments": {}}),
     )
     .await;
@@ -84,10 +93,15 @@ async fn a_read_only_selection_makes_call_tool_read_only() {
 async fn search_ranks_and_checks_its_limit() {
     let h = start(discovery_setup()).await;
     let c = legacy_client(&h.url, Some(PIT), &[]).await;
-    let r = call(&c, "search_tools", json!({"query": "get contact by id"})).await;
+    let r = call(
+        &c,
+        "search_operations",
+        json!({"query": "get contact by id"}),
+    )
+    .await;
     assert!(!is_error(&r), "{}", text_of(&r));
     let v = json_text(&r);
-    let tools = v["tools"].as_array().unwrap();
+    let tools = v["operations"].as_array().unwrap();
     assert_eq!(tools.len(), 5, "default limit");
     assert_eq!(tools[0]["name"], "contacts_get-contact");
     assert_eq!(tools[0]["readOnly"], true);
@@ -96,46 +110,153 @@ async fn search_ranks_and_checks_its_limit() {
 
     let r = call(
         &c,
-        "search_tools",
+        "search_operations",
         json!({"query": "text a customer", "limit": 1}),
     )
     .await;
     let v = json_text(&r);
-    assert_eq!(v["tools"].as_array().unwrap().len(), 1);
-    assert_eq!(v["tools"][0]["name"], "conversations_send-a-new-message");
-    assert_eq!(v["tools"][0]["readOnly"], false);
+    assert_eq!(v["operations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        v["operations"][0]["name"],
+        "conversations_send-a-new-message"
+    );
+    assert_eq!(v["operations"][0]["readOnly"], false);
 
     for bad in [json!(0), json!(21), json!("5")] {
         let r = call(
             &c,
-            "search_tools",
+            "search_operations",
             json!({"query": "contact", "limit": bad}),
         )
         .await;
         assert!(is_error(&r), "limit {bad} accepted");
         assert!(text_of(&r).contains("from 1 to 20"), "{}", text_of(&r));
     }
-    let r = call(&c, "search_tools", json!({})).await;
-    assert!(is_error(&r) && text_of(&r).contains("needs `query`"));
+    let r = call(&c, "search_operations", json!({"query": 5})).await;
+    assert!(is_error(&r) && text_of(&r).contains("`query` must be a string"));
 }
 
 #[tokio::test]
-async fn describe_tool_returns_the_schema_file() {
+async fn search_browses_apps_and_always_offers_a_next_step() {
+    let h = start(discovery_setup()).await;
+    let c = legacy_client(&h.url, Some(PIT), &[]).await;
+    // No arguments: the apps, each with its number of operations.
+    let v = json_text(&call(&c, "search_operations", json!({})).await);
+    let apps = v["apps"].as_array().unwrap();
+    assert!(
+        apps.iter()
+            .any(|a| a[0] == "contacts" && a[1].as_u64() > Some(0)),
+        "{v}"
+    );
+    // An app and no query: that app's operations, name and title, paged.
+    let v = json_text(
+        &call(
+            &c,
+            "search_operations",
+            json!({"app": "contacts", "query": ""}),
+        )
+        .await,
+    );
+    let ops = v["operations"].as_array().unwrap();
+    assert_eq!(v["total"].as_u64(), Some(ops.len() as u64), "{v}");
+    assert!(
+        ops.iter()
+            .all(|o| o[0].as_str().unwrap().starts_with("contacts_"))
+    );
+    assert!(
+        ops.iter()
+            .any(|o| o[0] == "contacts_get-contact" && o[1].is_string())
+    );
+    let v = json_text(
+        &call(
+            &c,
+            "search_operations",
+            json!({"app": "contacts", "limit": 2}),
+        )
+        .await,
+    );
+    assert_eq!(v["operations"].as_array().unwrap().len(), 2);
+    assert_eq!(v["next_offset"], 2);
+    let v = json_text(
+        &call(
+            &c,
+            "search_operations",
+            json!({"app": "contacts", "limit": 2, "offset": 2}),
+        )
+        .await,
+    );
+    assert_ne!(v["operations"][0][0], "contacts_get-contact");
+    // An app and a query: the search stays in the app.
+    let v = json_text(
+        &call(
+            &c,
+            "search_operations",
+            json!({"app": "calendars", "query": "appointment"}),
+        )
+        .await,
+    );
+    let ops = v["operations"].as_array().unwrap();
+    assert!(!ops.is_empty());
+    assert!(
+        ops.iter()
+            .all(|o| o["name"].as_str().unwrap().starts_with("calendars_")),
+        "{v}"
+    );
+    // An unknown app names the closest ones.
+    let r = call(&c, "search_operations", json!({"app": "contact"})).await;
+    assert!(
+        is_error(&r) && text_of(&r).contains("`contacts`"),
+        "{}",
+        text_of(&r)
+    );
+    // Nothing found: the closest apps and how to browse them.
+    let v = json_text(&call(&c, "search_operations", json!({"query": "zebra xylophone"})).await);
+    assert_eq!(v["operations"].as_array().unwrap().len(), 0);
+    assert!(!v["closest_apps"].as_array().unwrap().is_empty(), "{v}");
+    assert!(v["next"].as_str().unwrap().contains("\"app\""));
+    let v = json_text(&call(&c, "search_operations", json!({"query": "kalendars qwxz"})).await);
+    assert_eq!(v["closest_apps"][0][0], "calendars", "{v}");
+}
+
+#[tokio::test]
+async fn the_earlier_meta_tool_names_still_work_but_are_not_listed() {
+    let h = start(discovery_setup()).await;
+    let c = legacy_client(&h.url, Some(PIT), &[]).await;
+    let v = json_text(&call(&c, "search_tools", json!({"query": "get contact by id"})).await);
+    assert_eq!(v["operations"][0]["name"], "contacts_get-contact");
+    let r = call(&c, "describe_tool", json!({"name": "contacts_get-contact"})).await;
+    assert!(!is_error(&r), "{}", text_of(&r));
+    let r = call(&c, "call_tool", json!({"name": "contact_get"})).await;
+    assert!(
+        is_error(&r) && text_of(&r).contains("closest"),
+        "{}",
+        text_of(&r)
+    );
+    let listed = c.list_all_tools().await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|t| !t.name.ends_with("_tool") && t.name != "search_tools")
+    );
+}
+
+#[tokio::test]
+async fn describe_operation_returns_the_schema_file() {
     let h = start(discovery_setup()).await;
     let c = modern_client(&h.url, Some(PIT), &[]).await;
     let files = schema_files();
     for (name, file) in &files {
-        let r = call(&c, "describe_tool", json!({"name": name})).await;
+        let r = call(&c, "describe_operation", json!({"name": name})).await;
         assert!(!is_error(&r), "{name}: {}", text_of(&r));
         assert_eq!(
             &json_text(&r),
             file,
-            "describe_tool {name} == its schema file"
+            "describe_operation {name} == its schema file"
         );
     }
     let r = call(
         &c,
-        "describe_tool",
+        "describe_operation",
         json!({"name": "contacts_get-contactt"}),
     )
     .await;
@@ -149,14 +270,14 @@ async fn describe_tool_returns_the_schema_file() {
 }
 
 #[tokio::test]
-async fn call_tool_reaches_every_tool_with_the_same_request_as_a_direct_call() {
+async fn execute_operation_reaches_every_tool_with_the_same_request_as_a_direct_call() {
     let h = start(discovery_setup()).await;
     let c = legacy_client(&h.url, Some(PIT), &[]).await;
     for case in cases() {
         h.upstream.clear();
         let r = call(
             &c,
-            "call_tool",
+            "execute_operation",
             json!({"name": case.tool, "arguments": case.args}),
         )
         .await;
@@ -173,13 +294,13 @@ async fn call_tool_reaches_every_tool_with_the_same_request_as_a_direct_call() {
 }
 
 #[tokio::test]
-async fn call_tool_checks_arguments_like_a_direct_call() {
+async fn execute_operation_checks_arguments_like_a_direct_call() {
     let h = start(discovery_setup()).await;
     let c = legacy_client(&h.url, Some(PIT), &[]).await;
     let args = json!({"contactId": 42});
     let via = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_get-contact", "arguments": args}),
     )
     .await;
@@ -194,12 +315,12 @@ async fn call_tool_checks_arguments_like_a_direct_call() {
 
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_get-contact", "arguments": [1]}),
     )
     .await;
     assert!(is_error(&r) && text_of(&r).contains("must be an object"));
-    let r = call(&c, "call_tool", json!({"name": "contact_get"})).await;
+    let r = call(&c, "execute_operation", json!({"name": "contact_get"})).await;
     assert!(is_error(&r));
     assert!(
         text_of(&r).contains("unknown tool `contact_get`"),
@@ -209,14 +330,14 @@ async fn call_tool_checks_arguments_like_a_direct_call() {
     assert!(text_of(&r).contains("closest"), "{}", text_of(&r));
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_get-contact", "arguments": {"contactId": "c1"}, "fields": ["a..b"]}),
     )
     .await;
     assert!(is_error(&r) && text_of(&r).contains("empty segment"));
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_get-contact", "arguments": {"contactId": "c1"}, "max_chars": 0}),
     )
     .await;
@@ -244,7 +365,7 @@ async fn fields_select_dot_paths_and_max_chars_truncates_visibly() {
     h.upstream.push(Canned::json(200, body.clone()));
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_get-contacts", "arguments": {}, "fields": ["contacts.id", "meta.total"]}),
     )
     .await;
@@ -258,7 +379,7 @@ async fn fields_select_dot_paths_and_max_chars_truncates_visibly() {
     h.upstream.push(Canned::json(200, body.clone()));
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_get-contacts", "arguments": {}, "fields": ["nope"]}),
     )
     .await;
@@ -272,7 +393,7 @@ async fn fields_select_dot_paths_and_max_chars_truncates_visibly() {
     h.upstream.push(Canned::json(200, body));
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_get-contacts", "arguments": {}, "max_chars": 500}),
     )
     .await;

@@ -46,15 +46,22 @@ async fn discovery_over_stdio_searches_and_calls_the_sandbox() {
         .into_iter()
         .map(|t| t.name.to_string())
         .collect();
-    assert_eq!(names, ["search_tools", "describe_tool", "call_tool"]);
+    assert_eq!(
+        names,
+        [
+            "search_operations",
+            "describe_operation",
+            "execute_operation"
+        ]
+    );
     let r = call(
         &c,
-        "search_tools",
+        "search_operations",
         json!({"query": "find contacts", "limit": 20}),
     )
     .await;
     let v: Value = serde_json::from_str(&text_of(&r)).unwrap();
-    let found: Vec<&str> = v["tools"]
+    let found: Vec<&str> = v["operations"]
         .as_array()
         .unwrap()
         .iter()
@@ -67,7 +74,7 @@ async fn discovery_over_stdio_searches_and_calls_the_sandbox() {
     );
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "contacts_get-contacts", "arguments": {"limit": 3}, "fields": ["contacts.id"]}),
     )
     .await;
@@ -83,7 +90,7 @@ async fn discovery_over_stdio_searches_and_calls_the_sandbox() {
     // Outside the toolset: not callable.
     let r = call(
         &c,
-        "call_tool",
+        "execute_operation",
         json!({"name": "opportunities_get-pipelines"}),
     )
     .await;

@@ -202,7 +202,7 @@ async fn long_unknown_names_cost_bounded_work_and_are_not_echoed() {
     let c = client(&server.mcp_url(), Some("pit-x")).await;
     let name = "contacts_".to_owned() + &"x".repeat(500_000);
     let started = Instant::now();
-    for tool in ["describe_tool", "call_tool"] {
+    for tool in ["describe_operation", "execute_operation"] {
         let r = call(&c, tool, json!({ "name": name })).await;
         assert!(is_error(&r));
         let t = text_of(&r);
@@ -216,7 +216,7 @@ async fn long_unknown_names_cost_bounded_work_and_are_not_echoed() {
         started.elapsed()
     );
     let long_query = "contact ".repeat(400);
-    let r = call(&c, "search_tools", json!({ "query": long_query })).await;
+    let r = call(&c, "search_operations", json!({ "query": long_query })).await;
     assert!(
         is_error(&r) && text_of(&r).contains("keep it under"),
         "{}",

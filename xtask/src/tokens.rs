@@ -6,9 +6,9 @@
 //! sent, cut out of the response body unchanged:
 //!
 //! * `tools/list` results: the 21 curated tools, discovery mode, all 576 official tools;
-//! * one `search_tools` answer (and a `describe_tool` answer) for a typical query;
+//! * one `search_operations` answer (and a `describe_operation` answer) for a typical query;
 //! * tool results from the built-in sandbox: pretty-printed versus compact, the whole
-//!   `CallToolResult` (text plus `structuredContent`) versus discovery's `call_tool` (text only),
+//!   `CallToolResult` (text plus `structuredContent`) versus discovery's `execute_operation` (text only),
 //!   with `fields` selection and with a `max_chars` cap.
 //!
 //! Targets from issue 6 are checked and printed next to the figures; the command fails (exit 1)
@@ -255,7 +255,7 @@ async fn measure(official: &Path) -> Result<String, String> {
         Some(DISCOVERY_TARGET),
     );
 
-    // Tool results from the sandbox, direct versus call_tool.
+    // Tool results from the sandbox, direct versus execute_operation.
     sandbox_results(&mut rep, &disc).await?;
     disc.stop().await;
 
@@ -286,18 +286,40 @@ async fn measure(official: &Path) -> Result<String, String> {
         );
         for limit in [5, 20] {
             let (raw, _) = disc
-                .call("search_tools", json!({"query": QUERY, "limit": limit}))
+                .call("search_operations", json!({"query": QUERY, "limit": limit}))
                 .await?;
             rep.add(
-                format!("search_tools {QUERY:?}, limit {limit}, over {count} tools"),
+                format!("search_operations {QUERY:?}, limit {limit}, over {count} tools"),
                 &raw,
                 Some(SEARCH_TARGET),
             );
         }
+        // Browsing: the apps, the largest app's first page, a search that finds nothing.
+        for (label, args) in [
+            ("search_operations {} (the apps)", json!({})),
+            (
+                "search_operations {app: ad-manager} (first page, the largest app)",
+                json!({"app": "ad-manager"}),
+            ),
+            (
+                "search_operations {app: ad-manager, limit: 100} (whole app)",
+                json!({"app": "ad-manager", "limit": 100}),
+            ),
+            (
+                "search_operations, no match (closest apps)",
+                json!({"query": "zebra xylophone"}),
+            ),
+        ] {
+            let (raw, _) = disc.call("search_operations", args).await?;
+            rep.add(label, &raw, Some(SEARCH_TARGET));
+        }
         let (raw, _) = disc
-            .call("describe_tool", json!({"name": "contacts_get-contact"}))
+            .call(
+                "describe_operation",
+                json!({"name": "contacts_get-contact"}),
+            )
             .await?;
-        rep.add("describe_tool contacts_get-contact", &raw, None);
+        rep.add("describe_operation contacts_get-contact", &raw, None);
         disc.stop().await;
     } else {
         rep.notes.push(format!(
@@ -305,9 +327,11 @@ async fn measure(official: &Path) -> Result<String, String> {
             official.display()
         ));
         let disc = start(ServedTools::generated()?, true, &upstream).await?;
-        let (raw, _) = disc.call("search_tools", json!({"query": QUERY})).await?;
+        let (raw, _) = disc
+            .call("search_operations", json!({"query": QUERY}))
+            .await?;
         rep.add(
-            format!("search_tools {QUERY:?} over the curated tools"),
+            format!("search_operations {QUERY:?} over the curated tools"),
             &raw,
             Some(SEARCH_TARGET),
         );
@@ -355,31 +379,38 @@ async fn sandbox_results(rep: &mut Report, disc: &Running) -> Result<(), String>
             None,
         );
         let (via, _) = disc
-            .call("call_tool", json!({"name": tool, "arguments": args}))
+            .call(
+                "execute_operation",
+                json!({"name": tool, "arguments": args}),
+            )
             .await?;
         rep.add(
-            format!("{tool} whole result via call_tool (text only)"),
+            format!("{tool} whole result via execute_operation (text only)"),
             &via,
             None,
         );
         let (sel, _) = disc
             .call(
-                "call_tool",
+                "execute_operation",
                 json!({"name": tool, "arguments": args, "fields": fields}),
             )
             .await?;
         rep.add(
-            format!("{tool} via call_tool, fields {}", fields.join(", ")),
+            format!("{tool} via execute_operation, fields {}", fields.join(", ")),
             &sel,
             None,
         );
         let (cap, _) = disc
             .call(
-                "call_tool",
+                "execute_operation",
                 json!({"name": tool, "arguments": args, "max_chars": 2000}),
             )
             .await?;
-        rep.add(format!("{tool} via call_tool, max_chars 2000"), &cap, None);
+        rep.add(
+            format!("{tool} via execute_operation, max_chars 2000"),
+            &cap,
+            None,
+        );
     }
     Ok(())
 }
@@ -422,14 +453,18 @@ mod tests {
             .await
             .unwrap();
             let args = json!({"query": QUERY});
-            let (raw, parsed) = running.call("search_tools", args.clone()).await.unwrap();
+            let (raw, parsed) = running
+                .call("search_operations", args.clone())
+                .await
+                .unwrap();
             let Value::Object(map) = args else {
                 unreachable!()
             };
             let via_client = running
                 .client
                 .call_tool(
-                    rmcp::model::CallToolRequestParams::new("search_tools").with_arguments(map),
+                    rmcp::model::CallToolRequestParams::new("search_operations")
+                        .with_arguments(map),
                 )
                 .await
                 .unwrap();

@@ -159,7 +159,7 @@ async fn long_names(bin: &str) {
     for len in [100_000usize, 1_000_000] {
         let name = "contacts_".to_owned() + &"x".repeat(len);
         let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
-            "params":{"name":"describe_tool","arguments":{"name": name}}});
+            "params":{"name":"describe_operation","arguments":{"name": name}}});
         let mut times = Vec::new();
         let mut answer = 0;
         for _ in 0..5 {
