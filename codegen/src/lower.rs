@@ -729,6 +729,7 @@ fn build_tool(op: Op, meta: Meta) -> ToolDef {
         Some((s, wrap)) => (Some(Cow::Owned(canonical(&s))), wrap),
         None => (None, false),
     };
+    let risk = crate::risk::derive(op.method, &op.path, &op.operation_id);
     ToolDef {
         name: Cow::Owned(meta.name),
         app: Cow::Owned(meta.app),
@@ -747,6 +748,7 @@ fn build_tool(op: Op, meta: Meta) -> ToolDef {
         input_schema: Cow::Owned(input_schema),
         output_schema,
         wrap_result,
+        risk,
     }
 }
 
@@ -919,7 +921,7 @@ fn derived_annotations(op: &Op) -> Annotations {
 // The curated spec: overlay + our OpenAPI documents.
 
 const TOP_KEYS: [&str; 2] = ["app", "tools"];
-const TOOL_KEYS: [&str; 9] = [
+const TOOL_KEYS: [&str; 10] = [
     "operation",
     "name",
     "title",
@@ -929,6 +931,7 @@ const TOOL_KEYS: [&str; 9] = [
     "location",
     "version",
     "params",
+    "risk",
 ];
 const ANNOTATION_KEYS: [&str; 4] = ["readOnly", "destructive", "idempotent", "openWorld"];
 const PARAM_KEYS: [&str; 4] = ["description", "rename", "hide", "default"];

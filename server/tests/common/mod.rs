@@ -216,6 +216,7 @@ pub fn test_tools() -> Vec<ToolDef> {
         input_schema: s(r#"{"properties":{},"type":"object"}"#),
         output_schema: Some(s(OBJECT_OUT)),
         wrap_result: false,
+        risk: runtime::Risk::NONE,
     };
     let mut get_contact = base(
         "contacts_get-contact",
