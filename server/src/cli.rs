@@ -40,6 +40,8 @@ pub enum Command {
     Stdio(StdioArgs),
     /// Run the HighLevel API emulator alone (for trying clients or other tools against it).
     Sandbox(SandboxArgs),
+    /// Read the audit log of writes: list, export (JSONL or CSV), verify the hash chain.
+    Audit(crate::audit::cli::AuditArgs),
 }
 
 /// Flags shared by `serve` and `stdio`.
@@ -99,6 +101,10 @@ pub struct CommonArgs {
     /// Which tools are served and how.
     #[command(flatten)]
     pub tools: ToolArgs,
+
+    /// Confirmation, dry run and audit of writes.
+    #[command(flatten)]
+    pub safety: crate::gate::cli::SafetyArgs,
 }
 
 /// Which tools are served, and how they are listed and answered.

@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::compact;
 use crate::credentials::Grant;
 use crate::discovery::{self, Discovery};
+use crate::gate;
 use crate::served::{Entry, ServedTools};
 use crate::upstream::Upstream;
 
@@ -44,6 +45,8 @@ pub struct App {
     pub discovery: Option<Discovery>,
     /// Longest text result in characters; longer ones are cut with a marker.
     pub max_result_chars: usize,
+    /// Confirmation, dry run and audit of writes (off by default).
+    pub safety: crate::gate::Safety,
 }
 
 impl App {
@@ -62,7 +65,16 @@ impl App {
             default_location_id,
             discovery: None,
             max_result_chars: DEFAULT_MAX_RESULT_CHARS,
+            safety: crate::gate::Safety::default(),
         })
+    }
+
+    /// Guards writes with `safety`; gated tools list the `confirm` argument.
+    pub fn with_safety(mut self, safety: crate::gate::Safety) -> Self {
+        self.tools
+            .adjust_listing(|def, tool| safety.listing(def, tool));
+        self.safety = safety;
+        self
     }
 
     /// Switches on discovery mode (indexes the catalog for `search_tools`).
@@ -214,7 +226,7 @@ impl HighLevelMcp {
     async fn execute(
         &self,
         entry: &Entry,
-        args: JsonObject,
+        mut args: JsonObject,
         parts: Option<&http::request::Parts>,
     ) -> CallToolResult {
         let started = Instant::now();
@@ -238,17 +250,29 @@ impl HighLevelMcp {
                 }
             }
         };
+        let confirm = self.app.safety.take_confirm(tool, &mut args);
+        let location = explicit_location(tool, &args).or(grant.locations.default.as_deref());
+        let call = |req| gate::Call {
+            def: tool,
+            args: &args,
+            principal: &grant.principal,
+            location,
+            req,
+            started,
+        };
         if let Some(named) = explicit_location(tool, &args)
             && let Err(e) = grant.locations.admit(named)
         {
+            if let Err(unlogged) = self.app.safety.refused(&call(None), &e) {
+                return unlogged;
+            }
             return error_result(e);
         }
         let token = &grant.token;
-        let location = grant.locations.default.as_deref();
         let prepared = entry.compiled.prepare(
             &args,
             CallContext {
-                location_id: location,
+                location_id: grant.locations.default.as_deref(),
             },
         );
         let req = match prepared {
@@ -260,10 +284,37 @@ impl HighLevelMcp {
                     duration_ms = started.elapsed().as_millis() as u64,
                     "tool call refused"
                 );
+                if let Err(unlogged) = self.app.safety.refused(&call(None), &e.to_string()) {
+                    return unlogged;
+                }
                 return error_result(e.to_string());
             }
         };
+        let ticket = if self.app.safety.is_active() {
+            let reader = gate::Reader {
+                tools: &self.app.tools,
+                upstream: &self.app.upstream,
+                token,
+                location: grant.locations.default.as_deref(),
+            };
+            match self
+                .app
+                .safety
+                .before_send(&call(Some(&req)), confirm, reader)
+                .await
+            {
+                Ok(t) => Some(t),
+                Err(answer) => return answer,
+            }
+        } else {
+            None
+        };
         let (result, stats) = self.app.upstream.call(tool, &req, token).await;
+        if let Some(ticket) = ticket {
+            self.app
+                .safety
+                .after_send(ticket, &call(Some(&req)), &result, stats.status);
+        }
         tracing::info!(
             tool = %tool.name,
             method = req.method,

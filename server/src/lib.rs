@@ -25,10 +25,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod cli;
 pub mod compact;
 pub mod credentials;
 pub mod discovery;
+pub mod gate;
 pub mod guard;
 pub mod handler;
 pub mod http;
@@ -187,6 +189,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Audit(args) => {
+            print!("{}", audit::cli::run(&args).map_err(anyhow::Error::msg)?);
+            Ok(())
+        }
         Command::Sandbox(args) => {
             let addr = SocketAddr::new(args.bind, args.port);
             let config = sandbox::SandboxConfig {
@@ -265,8 +271,16 @@ async fn build_app(
         default_location_id: location,
         discovery: None,
         max_result_chars: handler::DEFAULT_MAX_RESULT_CHARS,
+        safety: gate::Safety::default(),
     }
-    .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX));
+    .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX))
+    .with_safety(
+        common
+            .safety
+            .config()
+            .and_then(gate::Safety::new)
+            .map_err(anyhow::Error::msg)?,
+    );
     if tools.discovery {
         app = app.with_discovery();
     }

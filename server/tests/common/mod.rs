@@ -309,6 +309,7 @@ pub struct Setup {
     pub tools: Vec<ToolDef>,
     pub discovery: bool,
     pub max_result_chars: usize,
+    pub safety: server::gate::Safety,
 }
 
 impl Default for Setup {
@@ -333,6 +334,7 @@ impl Default for Setup {
             tools: test_tools(),
             discovery: false,
             max_result_chars: server::handler::DEFAULT_MAX_RESULT_CHARS,
+            safety: Default::default(),
         }
     }
 }
@@ -368,7 +370,9 @@ pub async fn start_server(setup: Setup, upstream_url: &str) -> HttpServer {
         default_location_id: setup.default_location,
         discovery: None,
         max_result_chars: setup.max_result_chars,
-    };
+        safety: Default::default(),
+    }
+    .with_safety(setup.safety);
     let app = if setup.discovery {
         app.with_discovery()
     } else {
