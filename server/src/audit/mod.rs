@@ -53,7 +53,8 @@ impl AuditLog {
             })?;
         }
         let (mut prev, mut seq) = (GENESIS.to_owned(), 0);
-        if path.exists() {
+        // Only a regular file has a chain to continue (a device such as /dev/full has none).
+        if path.is_file() {
             let f = File::open(path)
                 .map_err(|e| format!("cannot read the audit log {}: {e}", path.display()))?;
             for line in BufReader::new(f).lines() {
