@@ -8,11 +8,16 @@
 //!   closes a keep-alive connection that stays silent between requests for that long;
 //! * a deadline for the request body (applied in the router, see [`crate::http`]);
 //! * HTTP/2 keep-alive pings that close a dead peer's connection;
-//! * at most [`ConnLimits::max_connections`] open at once: beyond that, new sockets wait in the
-//!   kernel's accept queue until one closes, so the process never runs out of file handles.
+//! * at most [`ConnLimits::max_connections`] open at once, so the process never runs out of file
+//!   handles. When the cap is reached, the oldest connection that has not yet sent a complete
+//!   request is closed to make room ([`Unserved`]): a flood of slow or silent sockets then
+//!   pushes out only its own kind, and a real client (or a health check) still gets in at once.
+//!   Only when every open connection has been served does a new socket wait for one to close.
 
+use std::collections::BTreeMap;
 use std::io;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -23,6 +28,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower::Service;
 
 /// Bounds on connections.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +63,12 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let builders = Arc::new([builder(&limits).http1_only(), builder(&limits).http2_only()]);
+    let unserved = Arc::new(Unserved::default());
+    let mut next_id = 0u64;
     loop {
+        if permits.available_permits() == 0 {
+            unserved.shed_oldest();
+        }
         let permit = tokio::select! {
             _ = shutdown.cancelled() => break,
             p = permits.clone().acquire_owned() => match p {
@@ -81,21 +92,37 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
-        let service = TowerToHyperService::new(router.clone());
+        next_id += 1;
+        let id = next_id;
+        let (shed, served) = unserved.register(id);
+        let router = router.clone();
+        let first = served.clone();
+        let service = TowerToHyperService::new(tower::service_fn(move |req| {
+            first.store(true, Ordering::Relaxed);
+            let mut router = router.clone();
+            async move { router.call(req).await }
+        }));
         let (builders, watcher) = (builders.clone(), graceful.watcher());
         let header_timeout = limits.header_timeout;
+        let unserved = unserved.clone();
         tokio::spawn(async move {
-            // The protocol is chosen here, under the header timeout: hyper's own detection
-            // waits for the first bytes with no deadline at all.
-            let Some(version) = sniff(&tcp, header_timeout).await else {
-                drop(permit);
-                return;
+            let run = async {
+                // The protocol is chosen here, under the header timeout: hyper's own detection
+                // waits for the first bytes with no deadline at all.
+                let Some(version) = sniff(&tcp, header_timeout).await else {
+                    return;
+                };
+                let conn = builders[version as usize]
+                    .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                    .into_owned();
+                // Errors here are a client's broken or timed-out connection: nothing to report.
+                let _ = watcher.watch(conn).await;
             };
-            let conn = builders[version as usize]
-                .serve_connection_with_upgrades(TokioIo::new(tcp), service)
-                .into_owned();
-            // Errors here are a client's broken or timed-out connection: nothing to report.
-            let _ = watcher.watch(conn).await;
+            tokio::select! {
+                _ = run => {}
+                _ = shed.cancelled() => {}
+            }
+            unserved.forget(id);
             drop(permit);
         });
     }
@@ -107,6 +134,50 @@ pub async fn serve(
         tracing::debug!("connections still open after the grace period; closing them");
     }
     Ok(())
+}
+
+/// Open connections that have not yet sent a complete request, oldest first: the ones to close
+/// when the connection cap is reached.
+#[derive(Debug, Default)]
+struct Unserved {
+    open: Mutex<BTreeMap<u64, (CancellationToken, Arc<AtomicBool>)>>,
+}
+
+impl Unserved {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<u64, (CancellationToken, Arc<AtomicBool>)>> {
+        // Plain inserts and removes cannot leave the map half-changed: use it after a panic.
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tracks connection `id`: a token that closes it, and a flag its service sets on the first
+    /// request.
+    fn register(&self, id: u64) -> (CancellationToken, Arc<AtomicBool>) {
+        let entry = (CancellationToken::new(), Arc::new(AtomicBool::new(false)));
+        self.lock().insert(id, entry.clone());
+        entry
+    }
+
+    fn forget(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Closes the oldest connection that has sent no complete request yet; served ones are
+    /// dropped from the list as they are met (they are never shed).
+    fn shed_oldest(&self) {
+        let mut open = self.lock();
+        while let Some((id, (token, served))) = open.pop_first() {
+            if !served.load(Ordering::Relaxed) {
+                token.cancel();
+                tracing::debug!(
+                    connection = id,
+                    "connection cap reached; closed the oldest unserved connection"
+                );
+                return;
+            }
+        }
+    }
 }
 
 fn builder(limits: &ConnLimits) -> Builder<TokioExecutor> {

@@ -138,6 +138,62 @@ async fn slow_and_idle_sockets_are_closed_and_health_keeps_answering() {
     }
 }
 
+/// Fault 1, past the connection cap: slow sockets push out only their own kind, so a real
+/// client still gets in at once, and a connection that has been served is never closed for room.
+#[tokio::test]
+async fn at_the_connection_cap_slow_sockets_make_room_for_real_clients() {
+    let (_u, url) = start_upstream().await;
+    let mut cfg = config();
+    cfg.limits = ConnLimits {
+        max_connections: 40,
+        header_timeout: Duration::from_secs(30),
+        ..ConnLimits::default()
+    };
+    let server = start_with(Opts::new(url), cfg).await;
+    let addr = server.local_addr();
+    // One keep-alive client served before the flood.
+    let http = reqwest::Client::new();
+    let health = format!("http://{addr}/healthz");
+    assert!(
+        http.get(&health)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let mut socks = Vec::new();
+    for _ in 0..120 {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"POST /mcp HTTP/1.1\r\n").await.unwrap();
+        socks.push(s);
+    }
+    for _ in 0..5 {
+        let started = Instant::now();
+        // A fresh client each time: a new connection has to be admitted past the cap.
+        let fresh = reqwest::Client::new();
+        let r = tokio::time::timeout(Duration::from_secs(5), fresh.get(&health).send())
+            .await
+            .expect("healthz within 5 s at the cap")
+            .unwrap();
+        assert!(r.status().is_success());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    // The client served before the flood kept its connection and still works.
+    assert!(
+        http.get(&health)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+}
+
 /// Fault 2: an unknown 500,000-character name costs bounded work and is not echoed back whole.
 #[tokio::test]
 async fn long_unknown_names_cost_bounded_work_and_are_not_echoed() {

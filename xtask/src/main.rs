@@ -11,8 +11,12 @@
 //!   gateway benchmark (direct vs through the server, load test); see [`bench`] and BENCHMARKS.md.
 //! - `tokens [--official DIR]`: o200k token counts of tools/list, discovery answers and tool
 //!   results as a client receives them, as a markdown table; see [`tokens`].
+//! - `diff [--base REF] [--format markdown|json] [--ack FILE]` and
+//!   `drift --openapi DIR [--format markdown|json]`: the schema-review reports of the library half
+//!   (`xtask::diff`, `xtask::drift`); see [`reports`].
 
 mod bench;
+mod reports;
 mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +61,10 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Classify the tool changes since a git revision (exit 1: unacknowledged breaking change).
+    Diff(reports::DiffArgs),
+    /// Compare spec/openapi with a folder of HighLevel's official OpenAPI files.
+    Drift(reports::DriftArgs),
 }
 
 fn main() -> ExitCode {
@@ -102,6 +110,8 @@ fn main() -> ExitCode {
             bench(&root, &official, runs.max(1))
         }
         Command::Bench { args } => bench::run(&root, &args),
+        Command::Diff(args) => reports::diff(&root, &args),
+        Command::Drift(args) => reports::drift(&root, &args),
         Command::Tokens { official } => match tokens::run(official) {
             Ok(table) => {
                 println!("{table}");
