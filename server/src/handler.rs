@@ -263,7 +263,7 @@ impl HighLevelMcp {
         if let Some(named) = explicit_location(tool, &args)
             && let Err(e) = grant.locations.admit(named)
         {
-            if let Err(unlogged) = self.app.safety.refused(&call(None), &e) {
+            if let Some(unlogged) = self.app.safety.refused(&call(None), &e) {
                 return unlogged;
             }
             return error_result(e);
@@ -284,7 +284,7 @@ impl HighLevelMcp {
                     duration_ms = started.elapsed().as_millis() as u64,
                     "tool call refused"
                 );
-                if let Err(unlogged) = self.app.safety.refused(&call(None), &e.to_string()) {
+                if let Some(unlogged) = self.app.safety.refused(&call(None), &e.to_string()) {
                     return unlogged;
                 }
                 return error_result(e.to_string());

@@ -224,15 +224,15 @@ impl Safety {
         log.append(&entry).map(Some)
     }
 
-    /// Logs a write refused before the gate (bad arguments, location not allowed); `Err` carries
-    /// the result to return instead when the log cannot be written.
-    pub fn refused(&self, call: &Call<'_>, reason: &str) -> Result<(), CallToolResult> {
+    /// Logs a write refused before the gate (bad arguments, location not allowed); `Some` is the
+    /// result to return instead when the log cannot be written.
+    pub fn refused(&self, call: &Call<'_>, reason: &str) -> Option<CallToolResult> {
         if !Self::is_write(call.def) {
-            return Ok(());
+            return None;
         }
         self.log(call, Decision::Refused, Some(reason.to_owned()))
-            .map(|_| ())
-            .map_err(|e| text_result(&json!(e), true))
+            .err()
+            .map(|e| text_result(&json!(e), true))
     }
 
     /// Decides whether `call` is sent now: `Ok` to send, `Err` with the result to return instead
