@@ -23,8 +23,8 @@ use serde_json::Value;
 use crate::compact;
 use crate::credentials::Grant;
 use crate::discovery::{self, Discovery};
-use crate::ops::Outcome;
 use crate::gate;
+use crate::ops::Outcome;
 use crate::served::{Entry, ServedTools};
 use crate::upstream::Upstream;
 
