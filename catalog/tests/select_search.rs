@@ -32,6 +32,7 @@ fn tool(app: &str, op: &str, title: &str, description: &str, read_only: bool) ->
         input_schema: r#"{"type":"object"}"#.into(),
         output_schema: None,
         wrap_result: false,
+        risk: runtime::Risk::NONE,
     }
 }
 

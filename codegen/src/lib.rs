@@ -19,6 +19,7 @@ pub mod emit;
 pub mod load;
 pub mod locate;
 pub mod lower;
+pub mod risk;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -44,7 +45,9 @@ pub struct Output {
 /// name; errors (and warnings) go to `diags`.
 pub fn lower_spec_dir(spec_dir: &Path, diags: &mut Diagnostics) -> Vec<Lowered> {
     let sources = load::load_spec_dir(spec_dir, diags);
-    lower::lower_spec(&sources, diags)
+    let mut tools = lower::lower_spec(&sources, diags);
+    risk::apply_overlay(&sources, &mut tools, diags);
+    tools
 }
 
 /// Generates every output file from the curated spec in `spec_dir`.

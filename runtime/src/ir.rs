@@ -45,6 +45,71 @@ pub struct ToolDef {
     pub output_schema: Option<Str>,
     /// True when the success response is not an object and is returned under a `result` key.
     pub wrap_result: bool,
+    /// What could go wrong if the call was a mistake (drives confirmation and audit).
+    pub risk: Risk,
+}
+
+/// The classes of risk of a write, besides the MCP annotations: derived by the generator's
+/// rules (codegen/src/risk.rs) and overridable in the overlay (`risk: [outbound]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Risk {
+    /// Deletes or overwrites data (DELETE, PUT on a whole record).
+    pub destructive: bool,
+    /// Reaches a person outside the CRM (messages, emails, invoices sent, posts, review replies).
+    pub outbound: bool,
+    /// Moves or records money (payments, charges, refunds, transactions, orders).
+    pub money: bool,
+    /// Acts on many records at once (bulk and batch endpoints).
+    pub bulk: bool,
+}
+
+impl Risk {
+    /// No risk class.
+    pub const NONE: Risk = Risk {
+        destructive: false,
+        outbound: false,
+        money: false,
+        bulk: false,
+    };
+
+    /// The class names, in this fixed order.
+    pub const NAMES: [&'static str; 4] = ["destructive", "outbound", "money", "bulk"];
+
+    /// The names of the classes set, in [`Risk::NAMES`] order.
+    pub fn names(self) -> Vec<&'static str> {
+        let on = [self.destructive, self.outbound, self.money, self.bulk];
+        Self::NAMES
+            .iter()
+            .zip(on)
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| *n)
+            .collect()
+    }
+
+    /// Whether no class is set.
+    pub fn is_empty(self) -> bool {
+        self == Self::NONE
+    }
+
+    /// Whether `self` and `other` share a class.
+    pub fn intersects(self, other: Risk) -> bool {
+        (self.destructive && other.destructive)
+            || (self.outbound && other.outbound)
+            || (self.money && other.money)
+            || (self.bulk && other.bulk)
+    }
+
+    /// Adds the class called `name`; `false` when no class has that name.
+    pub fn set(&mut self, name: &str) -> bool {
+        match name {
+            "destructive" => self.destructive = true,
+            "outbound" => self.outbound = true,
+            "money" => self.money = true,
+            "bulk" => self.bulk = true,
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// MCP tool annotations (hints for the client).

@@ -15,6 +15,7 @@ pub mod suggest;
 
 pub use exec::{ArgError, CallContext, CompiledTool, UpstreamRequest, build_request};
 pub use ir::{
-    Annotations, HttpMethod, LocationSlot, ParamDef, ParamIn, Str, ToolDef, is_valid_tool_name,
+    Annotations, HttpMethod, LocationSlot, ParamDef, ParamIn, Risk, Str, ToolDef,
+    is_valid_tool_name,
 };
-pub use mcp::{pretty, sorted, tool_json};
+pub use mcp::{RISK_META_KEY, pretty, sorted, tool_json};

@@ -8,8 +8,13 @@ use serde_json::{Map, Value, json};
 
 use crate::ToolDef;
 
+/// The `_meta` key carrying a tool's risk classes (`["destructive", "money"]`). `_meta` is MCP's
+/// place for extensions, so rmcp's `Tool` keeps it and clients that do not know it ignore it.
+pub const RISK_META_KEY: &str = "highlevel-mcp/risk";
+
 /// The MCP tool JSON of `def`: `name`, `title`, `description`, `annotations` (the four hints),
-/// `inputSchema` and, when the tool has one, `outputSchema`; keys sorted recursively.
+/// `inputSchema`, when the tool has one `outputSchema`, and when it has a risk class
+/// `_meta.{RISK_META_KEY}`; keys sorted recursively.
 ///
 /// A schema text that is not JSON (impossible for lowered tools) is rendered as `{}`.
 pub fn tool_json(def: &ToolDef) -> Value {
@@ -25,6 +30,9 @@ pub fn tool_json(def: &ToolDef) -> Value {
         }),
     );
     m.insert("description".into(), json!(def.description));
+    if !def.risk.is_empty() {
+        m.insert("_meta".into(), json!({ RISK_META_KEY: def.risk.names() }));
+    }
     m.insert("inputSchema".into(), parse(&def.input_schema));
     m.insert("name".into(), json!(def.name));
     if let Some(out) = &def.output_schema {

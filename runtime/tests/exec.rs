@@ -38,6 +38,7 @@ fn tool(method: HttpMethod, path: &'static str, params: Vec<ParamDef>, schema: V
         input_schema: schema.to_string().into(),
         output_schema: None,
         wrap_result: false,
+        risk: runtime::Risk::NONE,
     }
 }
 

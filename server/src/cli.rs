@@ -52,6 +52,8 @@ pub enum Command {
     Keygen(crate::oauth_mode::KeygenArgs),
     /// List or revoke the OAuth grants in a store (`serve --auth oauth`).
     Grants(crate::oauth_mode::GrantsArgs),
+    /// Read the audit log of writes: list, export (JSONL or CSV), verify the hash chain.
+    Audit(crate::audit::cli::AuditArgs),
 }
 
 /// Flags shared by `serve` and `stdio`.
@@ -115,6 +117,9 @@ pub struct CommonArgs {
     /// Pacing to HighLevel's rate limits.
     #[command(flatten)]
     pub rate_limit: crate::ops::flags::RateLimitArgs,
+    /// Confirmation, dry run and audit of writes.
+    #[command(flatten)]
+    pub safety: crate::gate::cli::SafetyArgs,
 }
 
 /// Which tools are served, and how they are listed and answered.

@@ -25,10 +25,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod cli;
 pub mod compact;
 pub mod credentials;
 pub mod discovery;
+pub mod gate;
 pub mod guard;
 pub mod handler;
 pub mod http;
@@ -219,6 +221,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Health(args) => ops::health::check(&args).await,
         Command::Keygen(args) => oauth_mode::keygen(&args),
         Command::Grants(args) => oauth_mode::grants(&args).await,
+        Command::Audit(args) => {
+            print!("{}", audit::cli::run(&args).map_err(anyhow::Error::msg)?);
+            Ok(())
+        }
         Command::Sandbox(args) => {
             let addr = SocketAddr::new(args.bind, args.port);
             let config = sandbox::SandboxConfig {
@@ -298,8 +304,16 @@ async fn build_app(
         discovery: None,
         max_result_chars: handler::DEFAULT_MAX_RESULT_CHARS,
         ops: ops::Ops::new(common.rate_limit.limiter().map_err(anyhow::Error::msg)?),
+        safety: gate::Safety::default(),
     }
-    .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX));
+    .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX))
+    .with_safety(
+        common
+            .safety
+            .config()
+            .and_then(gate::Safety::new)
+            .map_err(anyhow::Error::msg)?,
+    );
     if tools.discovery {
         app = app.with_discovery();
     }

@@ -9,6 +9,19 @@ fn main() -> std::process::ExitCode {
         Command::Serve(a) => a.common.log_format,
         Command::Stdio(a) => a.common.log_format,
         Command::Sandbox(a) => a.log_format,
+        Command::Audit(a) => {
+            // Reads a file and prints; no runtime, no logging.
+            return match server::audit::cli::run(a) {
+                Ok(out) => {
+                    print!("{out}");
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            };
+        }
         Command::Health(_) | Command::Keygen(_) | Command::Grants(_) => {
             server::cli::LogFormat::Text
         }

@@ -79,6 +79,19 @@ impl ServedTools {
         Self::new(generated::tools().iter().map(|t| (*t).clone()))
     }
 
+    /// Replaces the listing entry of every tool for which `f` returns one (the write guard adds
+    /// its `confirm` argument this way).
+    pub fn adjust_listing(&mut self, f: impl Fn(&ToolDef, &Tool) -> Option<Tool>) {
+        for (i, entry) in self.entries.iter_mut().enumerate() {
+            if let Some(t) = f(&entry.compiled.def, &entry.listing) {
+                self.listing[i] = t.clone();
+                if let Some(e) = Arc::get_mut(entry) {
+                    e.listing = t;
+                }
+            }
+        }
+    }
+
     /// The tool named `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<Entry>> {
         self.by_name.get(name).map(|&i| &self.entries[i])

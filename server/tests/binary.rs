@@ -44,6 +44,10 @@ async fn stdio_serves_every_generated_tool_and_logs_only_to_stderr() {
         .env("HIGHLEVEL_TOKEN", PIT)
         .env("HIGHLEVEL_MCP_LOCATION_ID", "LOC1")
         .env("RUST_LOG", "debug")
+        // The listing must equal the schema files and every write must go through as mapped:
+        // confirmation (on by default in the CLI) and the audit log are tested in write_safety.rs.
+        .env("HIGHLEVEL_MCP_CONFIRM", "none")
+        .env("HIGHLEVEL_MCP_AUDIT_LOG", "none")
         .env_remove("HIGHLEVEL_MCP_TOKEN_FILE");
     let (transport, stderr) = TokioChildProcess::builder(cmd)
         .stderr(Stdio::piped())

@@ -28,6 +28,7 @@ struct ToolView {
     version: Option<String>,
     description: String,
     hints: String,
+    risk: String,
     annotations: String,
     location: String,
     scopes: String,
@@ -137,6 +138,11 @@ fn view(def: &ToolDef) -> ToolView {
         version: def.version.as_ref().map(|v| v.to_string()),
         description: def.description.to_string(),
         hints,
+        risk: if def.risk.is_empty() {
+            "none".to_owned()
+        } else {
+            def.risk.names().join(", ")
+        },
         annotations: format!(
             "readOnly {}, destructive {}, idempotent {}, openWorld {}",
             a.read_only, a.destructive, a.idempotent, a.open_world

@@ -113,6 +113,8 @@ fn tool_tokens(def: &ToolDef) -> TokenStream {
     let n_params = Literal::usize_unsuffixed(params.len());
     let a = def.annotations;
     let (ro, de, id, ow) = (a.read_only, a.destructive, a.idempotent, a.open_world);
+    let r = def.risk;
+    let (r_de, r_out, r_money, r_bulk) = (r.destructive, r.outbound, r.money, r.bulk);
     let method = match def.method {
         HttpMethod::Get => quote!(Get),
         HttpMethod::Post => quote!(Post),
@@ -188,6 +190,12 @@ fn tool_tokens(def: &ToolDef) -> TokenStream {
             input_schema: ::std::borrow::Cow::Borrowed(#input),
             output_schema: #output,
             wrap_result: #wrap,
+            risk: runtime::Risk {
+                destructive: #r_de,
+                outbound: #r_out,
+                money: #r_money,
+                bulk: #r_bulk,
+            },
         };
     }
 }

@@ -154,6 +154,7 @@ pub(super) fn build_tool(op: Op, meta: Meta) -> ToolDef {
         Some((s, wrap)) => (Some(Cow::Owned(canonical(&s))), wrap),
         None => (None, false),
     };
+    let risk = crate::risk::derive(op.method, &op.path, &op.operation_id);
     ToolDef {
         name: Cow::Owned(meta.name),
         app: Cow::Owned(meta.app),
@@ -172,6 +173,7 @@ pub(super) fn build_tool(op: Op, meta: Meta) -> ToolDef {
         input_schema: Cow::Owned(input_schema),
         output_schema,
         wrap_result,
+        risk,
     }
 }
 

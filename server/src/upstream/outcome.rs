@@ -284,6 +284,7 @@ mod tests {
             input_schema: "{}".into(),
             output_schema: output.then(|| "{\"type\":\"object\"}".into()),
             wrap_result: false,
+            risk: runtime::Risk::NONE,
         }
     }
 

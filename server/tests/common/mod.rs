@@ -216,6 +216,7 @@ pub fn test_tools() -> Vec<ToolDef> {
         input_schema: s(r#"{"properties":{},"type":"object"}"#),
         output_schema: Some(s(OBJECT_OUT)),
         wrap_result: false,
+        risk: runtime::Risk::NONE,
     };
     let mut get_contact = base(
         "contacts_get-contact",
@@ -308,6 +309,7 @@ pub struct Setup {
     pub tools: Vec<ToolDef>,
     pub discovery: bool,
     pub max_result_chars: usize,
+    pub safety: server::gate::Safety,
 }
 
 impl Default for Setup {
@@ -332,6 +334,7 @@ impl Default for Setup {
             tools: test_tools(),
             discovery: false,
             max_result_chars: server::handler::DEFAULT_MAX_RESULT_CHARS,
+            safety: Default::default(),
         }
     }
 }
@@ -368,7 +371,9 @@ pub async fn start_server(setup: Setup, upstream_url: &str) -> HttpServer {
         discovery: None,
         max_result_chars: setup.max_result_chars,
         ops: Default::default(),
-    };
+        safety: Default::default(),
+    }
+    .with_safety(setup.safety);
     let app = if setup.discovery {
         app.with_discovery()
     } else {

@@ -32,6 +32,7 @@ const TOOL: Shape = Shape {
         "location",
         "version",
         "params",
+        "risk",
     ]),
     label: "",
     hints: &[

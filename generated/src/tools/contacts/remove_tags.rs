@@ -51,4 +51,10 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
         ),
     ),
     wrap_result: false,
+    risk: runtime::Risk {
+        destructive: true,
+        outbound: false,
+        money: false,
+        bulk: false,
+    },
 };

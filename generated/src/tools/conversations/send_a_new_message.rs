@@ -214,4 +214,10 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
         ),
     ),
     wrap_result: false,
+    risk: runtime::Risk {
+        destructive: false,
+        outbound: true,
+        money: false,
+        bulk: false,
+    },
 };

@@ -53,4 +53,10 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
         ),
     ),
     wrap_result: false,
+    risk: runtime::Risk {
+        destructive: false,
+        outbound: false,
+        money: false,
+        bulk: false,
+    },
 };

@@ -1,0 +1,172 @@
+//! Benchmark (not a test) of what write safety adds to a call: the audit record of one write, and
+//! a gated call's preview with and without its before-read, beside the ungated write itself, all
+//! against an in-process upstream on 127.0.0.1. Prints medians and p90s.
+//!
+//! `cargo run --release -p server --example bench_write_safety [N]` (default N = 2000).
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use runtime::{Annotations, CallContext, HttpMethod, LocationSlot, ParamDef, ParamIn, ToolDef};
+use serde_json::json;
+use server::audit::{AuditLog, Decision, Entry, args_digest, summarize};
+use server::gate::{Call, Reader, Safety, SafetyConfig, parse_confirm};
+use server::{Secret, ServedTools, Upstream, UpstreamConfig};
+
+fn tool(name: &'static str, method: HttpMethod) -> ToolDef {
+    ToolDef {
+        name: Cow::Borrowed(name),
+        app: Cow::Borrowed("contacts"),
+        operation_id: Cow::Borrowed(name.split_once('_').map_or(name, |p| p.1)),
+        title: Cow::Borrowed("bench"),
+        description: Cow::Borrowed("bench"),
+        annotations: Annotations {
+            read_only: method == HttpMethod::Get,
+            ..Annotations::default()
+        },
+        scopes: Cow::Borrowed(&[]),
+        agency_only: false,
+        deprecated: false,
+        method,
+        path: Cow::Borrowed("/contacts/{contactId}"),
+        version: Some(Cow::Borrowed("2021-07-28")),
+        params: Cow::Owned(vec![ParamDef {
+            name: Cow::Borrowed("contactId"),
+            wire: Cow::Borrowed("contactId"),
+            location: ParamIn::Path,
+            required: true,
+            default: None,
+        }]),
+        location: LocationSlot::None,
+        input_schema: Cow::Borrowed(
+            r#"{"properties":{"contactId":{"type":"string"}},"required":["contactId"],"type":"object"}"#,
+        ),
+        output_schema: None,
+        wrap_result: false,
+        risk: runtime::Risk {
+            destructive: method == HttpMethod::Delete,
+            ..runtime::Risk::NONE
+        },
+    }
+}
+
+fn stats(name: &str, mut v: Vec<Duration>) {
+    v.sort();
+    let at = |q: f64| v[((v.len() as f64 * q) as usize).min(v.len() - 1)];
+    println!(
+        "{name:<44} p50 {:>9.1} µs   p90 {:>9.1} µs   (n={})",
+        at(0.5).as_secs_f64() * 1e6,
+        at(0.9).as_secs_f64() * 1e6,
+        v.len()
+    );
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2000);
+    let app = axum::Router::new().fallback(|| async {
+        axum::Json(json!({"contact": {"id": "c1", "firstName": "Ada", "lastName": "Lovelace"}}))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let upstream = Upstream::new(UpstreamConfig {
+        base_url: base,
+        ..Default::default()
+    })
+    .expect("upstream");
+    let token = Secret::new("pit-bench").expect("token");
+    let delete = tool("contacts_delete-contact", HttpMethod::Delete);
+    let with_read = ServedTools::new([
+        delete.clone(),
+        tool("contacts_get-contact", HttpMethod::Get),
+    ])
+    .expect("tools");
+    let without_read = ServedTools::new([delete.clone()]).expect("tools");
+    let compiled = &with_read
+        .get("contacts_delete-contact")
+        .expect("tool")
+        .compiled;
+    let args = json!({"contactId": "c1"})
+        .as_object()
+        .cloned()
+        .expect("args");
+    let req = compiled
+        .prepare(&args, CallContext::default())
+        .expect("request");
+
+    // The ungated write, as the baseline the others add to.
+    let mut base = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let _ = upstream.call(&delete, &req, &token).await;
+        base.push(t.elapsed());
+    }
+    stats("ungated write (upstream round trip)", base);
+
+    // One audit record (summary, digest, chain hash, one write) per write.
+    let dir = std::env::temp_dir().join(format!("bench-audit-{}", std::process::id()));
+    let log = AuditLog::open(&dir.join("audit.jsonl")).expect("log");
+    let mut audit = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let entry = Entry {
+            time: server::audit::rfc3339(std::time::SystemTime::now()),
+            principal: "header:0123abcd".into(),
+            location: Some("LOC1".into()),
+            tool: delete.name.to_string(),
+            method: "DELETE".into(),
+            path: req.path_and_query.clone(),
+            args: summarize(&args),
+            args_sha256: args_digest(&args),
+            decision: Decision::Sent,
+            reason: None,
+            status: None,
+            ids: vec![],
+            duration_us: 0,
+        };
+        log.append(&entry).expect("append");
+        audit.push(t.elapsed());
+    }
+    stats("audit record per write", audit);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A gated call's preview (token issued), with and without the before-read.
+    let safety = Safety::new(SafetyConfig {
+        confirm: parse_confirm("destructive").expect("classes"),
+        ..SafetyConfig::default()
+    })
+    .expect("safety");
+    for (label, tools) in [
+        ("gated preview, no before-read", &without_read),
+        ("gated preview with before-read", &with_read),
+    ] {
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = Instant::now();
+            let call = Call {
+                def: &delete,
+                args: &args,
+                principal: "header:0123abcd",
+                location: None,
+                req: Some(&req),
+                started: t,
+            };
+            let reader = Reader {
+                tools,
+                upstream: &upstream,
+                token: &token,
+                location: None,
+            };
+            let answer = safety.before_send(&call, None, reader).await;
+            assert!(answer.is_err(), "a gated call previews");
+            v.push(t.elapsed());
+        }
+        stats(label, v);
+    }
+}

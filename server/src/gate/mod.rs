@@ -1,0 +1,400 @@
+//! Write safety: confirmation of risky writes, dry runs, and the audit record of every write.
+//!
+//! [`Safety`] is the one door the handler uses. For a write (any tool that is not read-only) it
+//! decides, after the arguments passed their schema, whether the call is sent now:
+//!
+//! - `--dry-run`: never sent; the answer is a preview marked as a dry run (decision `dry-run`);
+//! - a tool whose risk classes meet `--confirm` (default destructive, outbound, money) and no
+//!   `confirm` argument: a preview (decision `previewed`) with a token bound to the tool, the
+//!   exact arguments, the grant's principal and a short expiry ([`token`]);
+//! - the same with a `confirm` token: redeemed once, then sent (decision `confirmed`); a token
+//!   for other arguments, another caller, an expired or used one is refused (`refused`);
+//! - any other write is sent (`sent`).
+//!
+//! Every decision is appended to the audit log ([`crate::audit`]) before anything is sent; when
+//! the log cannot be written the write is refused with the reason. After a send, an `outcome`
+//! record holds the upstream status, the ids and the duration. The preview reads the target
+//! first when a served read tool can ([`preview`]) to name it and diff an update.
+//!
+//! The token travels as the `confirm` argument: gated tools list it in their inputSchema (and
+//! drop their outputSchema, because a preview is not the operation's output).
+
+pub mod cli;
+pub mod preview;
+pub mod token;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
+use runtime::{HttpMethod, Risk, ToolDef, UpstreamRequest};
+use serde_json::{Value, json};
+
+use crate::audit::{self, AuditLog, Decision, Entry};
+pub use preview::Reader;
+use token::{Binding, Tokens};
+
+/// The argument that carries a confirmation token.
+pub const CONFIRM_ARG: &str = "confirm";
+/// Default lifetime of a confirmation token.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
+
+/// How writes are guarded.
+#[derive(Debug, Clone)]
+pub struct SafetyConfig {
+    /// Risk classes that need confirmation; empty turns confirmation off.
+    pub confirm: Risk,
+    /// How long a confirmation token stays valid.
+    pub token_ttl: Duration,
+    /// Preview and log every write, send none.
+    pub dry_run: bool,
+    /// The audit log file; `None` keeps no log.
+    pub audit_log: Option<PathBuf>,
+}
+
+impl Default for SafetyConfig {
+    /// Everything off: the library default, so embedding the server changes nothing unasked
+    /// (the CLI turns confirmation and the audit log on).
+    fn default() -> Self {
+        Self {
+            confirm: Risk::NONE,
+            token_ttl: DEFAULT_TOKEN_TTL,
+            dry_run: false,
+            audit_log: None,
+        }
+    }
+}
+
+/// Parses `--confirm`: `none`, or class names separated by commas.
+pub fn parse_confirm(text: &str) -> Result<Risk, String> {
+    let mut risk = Risk::NONE;
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part == "none" {
+            continue;
+        }
+        if !risk.set(part) {
+            return Err(format!(
+                "--confirm: unknown risk class `{part}`; use `none` or a comma-separated list of {}",
+                Risk::NAMES.join(", ")
+            ));
+        }
+    }
+    Ok(risk)
+}
+
+/// The write guard; [`Safety::default`] is off.
+#[derive(Debug, Default)]
+pub struct Safety {
+    confirm: Risk,
+    dry_run: bool,
+    tokens: Option<Tokens>,
+    audit: Option<Arc<AuditLog>>,
+}
+
+/// One write as the handler sees it once its arguments passed their schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// The tool.
+    pub def: &'a ToolDef,
+    /// The arguments, `confirm` removed.
+    pub args: &'a JsonObject,
+    /// The grant's principal.
+    pub principal: &'a str,
+    /// The location id used.
+    pub location: Option<&'a str>,
+    /// The request that would be sent (`None` when the arguments were refused).
+    pub req: Option<&'a UpstreamRequest>,
+    /// When the call started.
+    pub started: Instant,
+}
+
+/// A write allowed to go upstream; hand it back to [`Safety::after_send`].
+#[derive(Debug)]
+pub struct Ticket {
+    seq: Option<u64>,
+}
+
+fn text_result(value: &Value, error: bool) -> CallToolResult {
+    let block = vec![ContentBlock::text(value.to_string())];
+    if error {
+        CallToolResult::error(block)
+    } else {
+        CallToolResult::success(block)
+    }
+}
+
+impl Safety {
+    /// A guard from `cfg`; fails when the audit log cannot be opened.
+    pub fn new(cfg: SafetyConfig) -> Result<Self, String> {
+        let audit = match &cfg.audit_log {
+            Some(p) => Some(Arc::new(AuditLog::open(p)?)),
+            None => None,
+        };
+        let tokens = if cfg.confirm.is_empty() {
+            None
+        } else {
+            Some(Tokens::new(cfg.token_ttl)?)
+        };
+        Ok(Self {
+            confirm: cfg.confirm,
+            dry_run: cfg.dry_run,
+            tokens,
+            audit,
+        })
+    }
+
+    /// Whether anything is guarded or logged (when not, the handler skips every hook).
+    pub fn is_active(&self) -> bool {
+        self.dry_run || self.tokens.is_some() || self.audit.is_some()
+    }
+
+    /// Whether calls of `def` change something (and so are guarded and logged).
+    pub fn is_write(def: &ToolDef) -> bool {
+        def.method != HttpMethod::Get && !def.annotations.read_only
+    }
+
+    /// Whether `def` needs a confirmation token.
+    pub fn gates(&self, def: &ToolDef) -> bool {
+        self.tokens.is_some() && Self::is_write(def) && def.risk.intersects(self.confirm)
+    }
+
+    /// The listing of a gated tool: `confirm` added to its inputSchema, its outputSchema dropped.
+    pub fn listing(&self, def: &ToolDef, tool: &Tool) -> Option<Tool> {
+        if !self.gates(def) {
+            return None;
+        }
+        let mut t = tool.clone();
+        let mut schema = (*t.input_schema).clone();
+        if let Some(Value::Object(props)) = schema.get_mut("properties") {
+            props.insert(
+                CONFIRM_ARG.into(),
+                json!({
+                    "type": "string",
+                    "description": "Confirmation token from this tool's preview. Leave it out first: the call then returns a preview and a token, and performs nothing; call again with the same arguments plus this token to perform it once."
+                }),
+            );
+        }
+        t.input_schema = Arc::new(schema);
+        t.output_schema = None;
+        Some(t)
+    }
+
+    /// Takes the `confirm` argument out of a gated tool's arguments (other tools keep it, so
+    /// their schema check refuses it).
+    pub fn take_confirm(&self, def: &ToolDef, args: &mut JsonObject) -> Option<Value> {
+        if self.gates(def) {
+            args.remove(CONFIRM_ARG)
+        } else {
+            None
+        }
+    }
+
+    fn log(
+        &self,
+        call: &Call<'_>,
+        decision: Decision,
+        reason: Option<String>,
+    ) -> Result<Option<u64>, String> {
+        let Some(log) = &self.audit else {
+            return Ok(None);
+        };
+        let (method, path) = match call.req {
+            Some(r) => (r.method.to_owned(), r.path_and_query.clone()),
+            None => (
+                call.def.method.as_str().to_owned(),
+                call.def.path.to_string(),
+            ),
+        };
+        let entry = Entry {
+            time: audit::rfc3339(SystemTime::now()),
+            principal: call.principal.to_owned(),
+            location: call.location.map(str::to_owned),
+            tool: call.def.name.to_string(),
+            method,
+            path,
+            args: audit::summarize(call.args),
+            args_sha256: audit::args_digest(call.args),
+            decision,
+            reason,
+            status: None,
+            ids: vec![],
+            duration_us: call.started.elapsed().as_micros() as u64,
+        };
+        log.append(&entry).map(Some)
+    }
+
+    /// Logs a write refused before the gate (bad arguments, location not allowed); `Some` is the
+    /// result to return instead when the log cannot be written.
+    pub fn refused(&self, call: &Call<'_>, reason: &str) -> Option<CallToolResult> {
+        if !Self::is_write(call.def) {
+            return None;
+        }
+        self.log(call, Decision::Refused, Some(reason.to_owned()))
+            .err()
+            .map(|e| text_result(&json!(e), true))
+    }
+
+    /// Decides whether `call` is sent now: `Ok` to send, `Err` with the result to return instead
+    /// (a preview, a dry run, or a refusal).
+    pub async fn before_send(
+        &self,
+        call: &Call<'_>,
+        confirm: Option<Value>,
+        reader: Reader<'_>,
+    ) -> Result<Ticket, CallToolResult> {
+        let refuse_unlogged = |e: String| text_result(&json!(e), true);
+        if !Self::is_write(call.def) {
+            return Ok(Ticket { seq: None });
+        }
+        if self.dry_run {
+            let preview = self.preview(call, reader, None).await;
+            self.log(call, Decision::DryRun, None)
+                .map_err(refuse_unlogged)?;
+            return Err(text_result(&preview, false));
+        }
+        let (Some(tokens), true) = (&self.tokens, self.gates(call.def)) else {
+            let seq = self
+                .log(call, Decision::Sent, None)
+                .map_err(refuse_unlogged)?;
+            return Ok(Ticket { seq });
+        };
+        let digest = audit::args_digest(call.args);
+        let binding = Binding {
+            tool: &call.def.name,
+            args_sha256: &digest,
+            principal: call.principal,
+        };
+        match confirm {
+            None => {
+                let token = tokens.issue(&binding).map_err(refuse_unlogged)?;
+                let preview = self
+                    .preview(call, reader, Some((&token, tokens.ttl())))
+                    .await;
+                self.log(call, Decision::Previewed, None)
+                    .map_err(refuse_unlogged)?;
+                Err(text_result(&preview, false))
+            }
+            Some(value) => {
+                let checked = match value.as_str() {
+                    Some(t) => tokens.redeem(t, &binding),
+                    None => Err("`confirm` must be the token string from the preview".to_owned()),
+                };
+                match checked {
+                    Ok(()) => {
+                        let seq = self
+                            .log(call, Decision::Confirmed, None)
+                            .map_err(refuse_unlogged)?;
+                        Ok(Ticket { seq })
+                    }
+                    Err(why) => {
+                        self.log(call, Decision::Refused, Some(why.clone()))
+                            .map_err(refuse_unlogged)?;
+                        Err(text_result(&json!(format!("not performed: {why}")), true))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Logs what came back for a sent write.
+    pub fn after_send(
+        &self,
+        ticket: Ticket,
+        call: &Call<'_>,
+        result: &CallToolResult,
+        status: u16,
+    ) {
+        let (Some(log), Some(seq)) = (&self.audit, ticket.seq) else {
+            return;
+        };
+        let response = result.structured_content.clone().or_else(|| {
+            result
+                .content
+                .first()
+                .and_then(|c| c.as_text())
+                .and_then(|t| serde_json::from_str(&t.text).ok())
+        });
+        let entry = Entry {
+            time: audit::rfc3339(SystemTime::now()),
+            principal: call.principal.to_owned(),
+            location: call.location.map(str::to_owned),
+            tool: call.def.name.to_string(),
+            method: call.def.method.as_str().to_owned(),
+            path: call
+                .req
+                .map(|r| r.path_and_query.clone())
+                .unwrap_or_default(),
+            args: json!({"of_seq": seq}),
+            args_sha256: audit::args_digest(call.args),
+            decision: Decision::Outcome,
+            reason: (result.is_error == Some(true)).then(|| "the upstream call failed".to_owned()),
+            status: Some(status),
+            ids: preview::ids(call.def, call.args, response.as_ref()),
+            duration_us: call.started.elapsed().as_micros() as u64,
+        };
+        if let Err(e) = log.append(&entry) {
+            // The write already happened; say so loudly rather than hide it.
+            tracing::error!(tool = %call.def.name, error = %e, "audit outcome record lost");
+        }
+    }
+
+    /// The preview object: what would be done, to what, what changes, and how to confirm.
+    async fn preview(
+        &self,
+        call: &Call<'_>,
+        reader: Reader<'_>,
+        token: Option<(&str, Duration)>,
+    ) -> Value {
+        let def = call.def;
+        let mut p = serde_json::Map::new();
+        let status = if token.is_some() {
+            "NOT PERFORMED: confirmation required"
+        } else {
+            "NOT PERFORMED: dry run (--dry-run); nothing was sent"
+        };
+        p.insert("status".into(), json!(status));
+        p.insert("tool".into(), json!(def.name));
+        p.insert("operation".into(), json!(def.title));
+        if let Some(req) = call.req {
+            p.insert("method".into(), json!(req.method));
+            p.insert("path".into(), json!(req.path_and_query));
+            if let Some(body) = &req.body {
+                p.insert("body".into(), body.clone());
+            }
+        }
+        p.insert("arguments".into(), Value::Object(call.args.clone()));
+        p.insert("risk".into(), json!(def.risk.names()));
+        if let Some(t) = preview::read_target(reader, def, call.args).await {
+            let mut target = json!({"read_with": t.read_with});
+            if let Some(rec) = &t.record {
+                if let Some(name) = preview::name_of(rec) {
+                    target["name"] = json!(name);
+                }
+                if let Some(id) = rec.get("id") {
+                    target["id"] = id.clone();
+                }
+                if matches!(def.method, HttpMethod::Put | HttpMethod::Patch)
+                    && let Some(body) = call.req.and_then(|r| r.body.as_ref())
+                {
+                    p.insert("changes".into(), json!(preview::diff(rec, body)));
+                }
+            }
+            if let Some(problem) = t.problem {
+                target["problem"] = json!(problem);
+            }
+            p.insert("target".into(), target);
+        }
+        if let Some((token, ttl)) = token {
+            p.insert(
+                "confirm".into(),
+                json!({
+                    "token": token,
+                    "expires_in_seconds": ttl.as_secs(),
+                    "how": format!("to perform it, call `{}` again with exactly the same arguments plus \"{CONFIRM_ARG}\": \"<token>\"; the token works once", def.name),
+                }),
+            );
+        }
+        Value::Object(p)
+    }
+}
