@@ -355,26 +355,10 @@ pub async fn grants(args: &GrantsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `YYYY-MM-DD HH:MM:SS` for Unix seconds (UTC), without a date crate.
+/// `YYYY-MM-DD HH:MM:SS` for Unix seconds (UTC): the audit log's date formatting, shortened.
 fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0).unsigned_abs());
+    crate::audit::rfc3339(t)[..19].replacen('T', " ", 1)
 }
 
 #[cfg(test)]
