@@ -16,6 +16,7 @@
 pub mod diagnostics;
 #[cfg(feature = "emit")]
 pub mod emit;
+pub mod import;
 pub mod load;
 pub mod locate;
 pub mod lower;
@@ -27,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, Span};
 pub use locate::{OFFICIAL_DIR_ENV, official_dir, official_dir_or_skip};
-pub use lower::{Lowered, MAX_NAME_LEN, Policy, lower_official, sanitize_name};
+pub use lower::{Lowered, MAX_NAME_LEN, Policy, lower_official, sanitize_name, tool_name};
 pub use runtime::{pretty, tool_json};
 pub use schema::strip_html;
 

@@ -1,6 +1,6 @@
 //! Reading input: the only module that touches the file system.
 //!
-//! A spec folder holds `openapi/*.yaml` and `tools/*.yaml`; an official folder holds HighLevel's
+//! A spec folder holds `openapi/*.yaml`, `imported/*.yaml` and `tools/*.yaml`; an official folder holds HighLevel's
 //! `*.json` files (with `../common/common-schemas.json` beside them). Every document is parsed into
 //! a `serde_json::Value` (YAML via `yaml_serde`, JSON via `serde_json`) and kept with its text so
 //! later stages can point at file:line:col.
@@ -78,6 +78,8 @@ pub struct SpecSources {
     pub openapi: BTreeMap<String, SourceFile>,
     /// `tools/<app>.yaml`, keyed by basename.
     pub tools: BTreeMap<String, SourceFile>,
+    /// `imported/<app>.yaml` (facts written by `cargo xtask import`), keyed by basename.
+    pub imported: BTreeMap<String, SourceFile>,
 }
 
 /// The raw inputs of a folder of official HighLevel JSON files.
@@ -97,7 +99,11 @@ pub fn load_spec_dir(dir: &Path, diags: &mut Diagnostics) -> SpecSources {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "spec".to_owned());
     let mut out = SpecSources::default();
-    for (sub, map) in [("openapi", &mut out.openapi), ("tools", &mut out.tools)] {
+    for (sub, map) in [
+        ("openapi", &mut out.openapi),
+        ("tools", &mut out.tools),
+        ("imported", &mut out.imported),
+    ] {
         let folder = dir.join(sub);
         let files = match list_files(&folder, &["yaml", "yml"]) {
             Ok(f) => f,

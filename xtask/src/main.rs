@@ -65,6 +65,16 @@ enum Command {
     Diff(reports::DiffArgs),
     /// Compare spec/openapi with a folder of HighLevel's official OpenAPI files.
     Drift(reports::DriftArgs),
+    /// Write spec/imported/ (facts only) from HighLevel's official v2 and v3 folders.
+    Import {
+        /// Write nothing; fail when spec/imported/ differs from a fresh import.
+        #[arg(long)]
+        check: bool,
+        /// The `apps/` folder of HighLevel's files; `v3/` inside it is read too (default:
+        /// $HIGHLEVEL_OPENAPI_DIR, else <workspace>/../shared/highlevel-openapi/apps).
+        #[arg(long)]
+        official: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -112,6 +122,25 @@ fn main() -> ExitCode {
         Command::Bench { args } => bench::run(&root, &args),
         Command::Diff(args) => reports::diff(&root, &args),
         Command::Drift(args) => reports::drift(&root, &args),
+        Command::Import { check, official } => {
+            let official = official.unwrap_or_else(codegen::locate::official_dir_candidate);
+            match import(&root, &official, check) {
+                Ok(changes) if check && !changes.is_empty() => {
+                    eprintln!("spec/imported/ is stale; run `cargo xtask import`:");
+                    changes.iter().for_each(|c| eprintln!("  {c}"));
+                    ExitCode::FAILURE
+                }
+                Ok(changes) => {
+                    changes.iter().for_each(|c| println!("  {c}"));
+                    println!("spec/imported/: {} file(s) changed", changes.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Tokens { official } => match tokens::run(official) {
             Ok(table) => {
                 println!("{table}");
@@ -129,6 +158,47 @@ fn main() -> ExitCode {
 fn workspace_root() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     dir.parent().map(Path::to_path_buf).unwrap_or(dir)
+}
+
+/// `cargo xtask import`: HighLevel's v2 and v3 folders → `spec/imported/<app>.yaml`.
+fn import(root: &Path, official: &Path, check: bool) -> Result<Vec<String>, String> {
+    if !official.is_dir() {
+        return Err(format!(
+            "{} is not a folder; pass --official with the `apps/` folder of HighLevel's files",
+            official.display()
+        ));
+    }
+    let mut diags = codegen::Diagnostics::default();
+    let v2 = codegen::load::load_official_dir(official, &mut diags);
+    let v3 = codegen::load::load_official_dir(&official.join("v3"), &mut diags);
+    let spec = codegen::load::load_spec_dir(&root.join("spec"), &mut diags);
+    if diags.has_errors() {
+        return Err(diags.to_string());
+    }
+    let skip = codegen::import::curated_operations(&spec);
+    let docs = codegen::import::import(&v2, &v3, &skip);
+    let files = codegen::import::render(&docs)?;
+    let dir = root.join("spec/imported");
+    let mut changes = Vec::new();
+    for (name, text) in &files {
+        if let Some(c) = ensure_file_contents(&dir.join(name), text, check)? {
+            changes.push(format!("{c} spec/imported/{name}"));
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !files.contains_key(&name) {
+                changes.push(format!("D spec/imported/{name} (orphaned)"));
+                if !check {
+                    std::fs::remove_file(e.path())
+                        .map_err(|err| format!("cannot remove {}: {err}", e.path().display()))?;
+                }
+            }
+        }
+    }
+    changes.sort();
+    Ok(changes)
 }
 
 /// What a regenerate run did (or, with `--check`, would do).

@@ -76,6 +76,18 @@ pub struct Lowered {
     pub def: ToolDef,
     /// The overlay file (curated) or official file it was lowered from, as displayed.
     pub source: String,
+    /// Listed by HighLevel's hosted MCP server, so served by default (`hosted: true`).
+    pub hosted: bool,
+    /// Search metadata from the overlay: requests in users' words (`asks`), then synonyms
+    /// (`aliases`). Not shown to the model in tools/list; the discovery catalog ranks with it.
+    pub keywords: Vec<String>,
+}
+
+/// The one naming rule: `<app without hyphens>_<operationId>`, sanitized. HighLevel's hosted
+/// server names its tools this way (`socialmediaposting_get-posts`), so prompts written for it
+/// find the same names here.
+pub fn tool_name(app: &str, operation_id: &str) -> String {
+    sanitize_name(&format!("{}_{operation_id}", app.replace('-', "")))
 }
 
 /// Replaces every character outside `[A-Za-z0-9_.-]` with `-` (Q9: HighLevel's one operationId

@@ -13,7 +13,7 @@ use super::operation::lower_operation;
 use super::tool::{
     Meta, build_tool, dedupe_names, derive_location, derived_annotations, security_scopes,
 };
-use super::{Lowered, MAX_NAME_LEN, Mode, Policy, operations, sanitize_name};
+use super::{Lowered, MAX_NAME_LEN, Mode, Policy, operations, tool_name};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::load::{OfficialSources, load_official_dir};
 
@@ -55,7 +55,7 @@ pub fn lower_official_sources(
                 ));
                 continue;
             }
-            let name = sanitize_name(&format!("{app}_{op_id}"));
+            let name = tool_name(&crate::import::app_of(app), op_id);
             let context = format!("operation `{name}` ({} {})", r.method.as_str(), r.path);
             if name.len() > MAX_NAME_LEN {
                 diags.push(Diagnostic::warning(
@@ -121,6 +121,8 @@ pub fn lower_official_sources(
                 Lowered {
                     def,
                     source: doc.display.clone(),
+                    hosted: false,
+                    keywords: Vec::new(),
                 },
             );
         }

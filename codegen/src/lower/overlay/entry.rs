@@ -14,9 +14,10 @@ use crate::load::SourceFile;
 use crate::lower::fields::{Fields, Reported, Shape};
 use crate::lower::operation::{Op, lower_operation};
 use crate::lower::tool::{
-    LOCATION_MODES, Meta, build_tool, dedupe_names, derive_location, location_for, security_scopes,
+    LOCATION_MODES, Meta, build_tool, dedupe_names, derive_location, derived_annotations,
+    location_for, security_scopes,
 };
-use crate::lower::{Lowered, MAX_NAME_LEN, Mode, OpRef, sanitize_name};
+use crate::lower::{Lowered, MAX_NAME_LEN, Mode, OpRef, tool_name};
 use crate::schema::strip_html;
 
 /// One entry of `tools:`.
@@ -97,7 +98,7 @@ pub(super) fn lower_overlay_entry(
     };
     let name = match r.optional_str("name").ok()? {
         Some(n) => n.to_owned(),
-        None => sanitize_name(&format!("{app}_{op_id}")),
+        None => tool_name(app, op_id),
     };
     let Some(op_ref) = ops.get(op_id) else {
         let near = closest(op_id, ops.keys().map(String::as_str));
@@ -125,6 +126,16 @@ pub(super) fn lower_overlay_entry(
     let title = r.optional_text("title");
     let annotations = read_annotations(&mut r, &name);
     let scopes = r.str_list("scopes").unwrap_or_default();
+    let mut keywords = r.str_list("asks").unwrap_or_default().unwrap_or_default();
+    keywords.extend(
+        r.str_list("aliases")
+            .unwrap_or_default()
+            .unwrap_or_default(),
+    );
+    let hosted = r
+        .optional_bool("hosted")
+        .unwrap_or_default()
+        .unwrap_or(false);
     let version = r.optional_str("version").unwrap_or_default();
 
     let context = format!("tool `{name}`");
@@ -147,6 +158,8 @@ pub(super) fn lower_overlay_entry(
         return None;
     }
     let scopes = scopes.unwrap_or_else(|| security_scopes(&op));
+    let derived = derived_annotations(&op);
+    let annotations = annotations?;
     let title = title
         .or_else(|| op.summary.clone())
         .unwrap_or_else(|| op_id.to_owned());
@@ -157,7 +170,7 @@ pub(super) fn lower_overlay_entry(
             app: app.to_owned(),
             title,
             description: description?,
-            annotations: annotations?,
+            annotations: annotations.unwrap_or(derived),
             scopes,
             location,
             version: version.map(str::to_owned),
@@ -166,6 +179,8 @@ pub(super) fn lower_overlay_entry(
     Some(Lowered {
         def,
         source: file.display.clone(),
+        hosted,
+        keywords,
     })
 }
 
@@ -190,17 +205,12 @@ fn read_description(r: &mut Fields<'_, '_>, name: &str) -> Option<String> {
     description
 }
 
-/// The required `annotations` with all four flags.
-fn read_annotations(r: &mut Fields<'_, '_>, name: &str) -> Option<Annotations> {
+/// The optional `annotations`: all four flags, or none (then derived from the method).
+/// `None` after reporting a problem; `Some(None)` when absent.
+fn read_annotations(r: &mut Fields<'_, '_>, name: &str) -> Option<Option<Annotations>> {
     let mut a = match r.mapping("annotations", &ANNOTATIONS) {
         Ok(Some(a)) => a,
-        Ok(None) => {
-            r.push(
-                Diagnostic::error(format!("tool `{name}` has no annotations"), r.at(""))
-                    .with_help("add `annotations:` with readOnly, destructive, idempotent and openWorld (true/false)"),
-            );
-            return None;
-        }
+        Ok(None) => return Some(None),
         Err(Reported) => return None,
     };
     let mut flags = [false; 4];
@@ -223,12 +233,12 @@ fn read_annotations(r: &mut Fields<'_, '_>, name: &str) -> Option<Annotations> {
             ),
         );
     }
-    Some(Annotations {
+    Some(Some(Annotations {
         read_only: flags[0],
         destructive: flags[1],
         idempotent: flags[2],
         open_world: flags[3],
-    })
+    }))
 }
 
 /// `params:` overrides, keyed by wire name: description, rename, hide and default.

@@ -72,9 +72,19 @@ fn index_operations<'s>(
     sources: &'s SpecSources,
     diags: &mut Diagnostics,
 ) -> BTreeMap<&'s str, BTreeMap<String, OpRef<'s>>> {
-    let mut ops_by_app = BTreeMap::new();
-    for (app, doc) in &sources.openapi {
-        if let Err(e) = serde_json::from_value::<openapiv3::OpenAPI>(doc.value.clone()) {
+    let mut ops_by_app: BTreeMap<&'s str, BTreeMap<String, OpRef<'s>>> = BTreeMap::new();
+    // Hand-written documents first, so a duplicate is reported in the imported one.
+    for (app, doc) in sources.openapi.iter().chain(&sources.imported) {
+        // openapiv3 panics on some malformed references; a bad input must be a diagnostic.
+        let parsed = std::panic::catch_unwind(|| {
+            serde_json::from_value::<openapiv3::OpenAPI>(doc.value.clone()).map(drop)
+        })
+        .unwrap_or_else(|_| {
+            Err(serde::de::Error::custom(
+                "a `$ref` has sibling keys or another malformed reference",
+            ))
+        });
+        if let Err(e) = parsed {
             diags.push(
                 Diagnostic::error(
                     format!("not a valid OpenAPI 3.0 document: {e}"),
@@ -83,13 +93,13 @@ fn index_operations<'s>(
                 .with_help("compare with the OpenAPI 3.0 specification (openapi, info, paths)"),
             );
         }
-        let mut map: BTreeMap<String, OpRef<'s>> = BTreeMap::new();
+        let map = ops_by_app.entry(app.as_str()).or_default();
         for r in operations(doc) {
             let Some(id) = r.op.get("operationId").and_then(Value::as_str) else {
                 continue;
             };
             if let Some(prev) = map.get(id) {
-                let at = doc.span(&prev.ptr());
+                let at = prev.doc.span(&prev.ptr());
                 diags.push(
                     Diagnostic::error(
                         format!("duplicate operationId `{id}`"),
@@ -105,7 +115,6 @@ fn index_operations<'s>(
             }
             map.insert(id.to_owned(), r);
         }
-        ops_by_app.insert(app.as_str(), map);
     }
     ops_by_app
 }
