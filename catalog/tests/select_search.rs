@@ -33,6 +33,7 @@ fn tool(app: &str, op: &str, title: &str, description: &str, read_only: bool) ->
         output_schema: None,
         wrap_result: false,
         risk: runtime::Risk::NONE,
+        body_encoding: runtime::BodyEncoding::Json,
     }
 }
 

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-use crate::ir::{LocationSlot, ParamDef, ParamIn, ToolDef};
+use crate::ir::{BodyEncoding, LocationSlot, ParamDef, ParamIn, ToolDef};
 
 /// Characters escaped in a path segment: everything but RFC 3986 unreserved characters, so an
 /// argument can never add a segment (`/`), a query (`?`), a fragment (`#`) or userinfo (`@`).
@@ -37,8 +37,13 @@ pub struct UpstreamRequest {
     pub path_and_query: String,
     /// Headers to add (the `Version` header and any header parameters); never `Authorization`.
     pub headers: Vec<(String, String)>,
-    /// JSON body, when the operation takes one.
+    /// The body as JSON, when the operation takes one; sent as [`Self::encoding`] says.
     pub body: Option<Value>,
+    /// How to put [`Self::body`] on the wire.
+    pub encoding: BodyEncoding,
+    /// The body split into form or multipart parts, checked and decoded, when
+    /// [`Self::encoding`] is not JSON (see [`crate::parts`]).
+    pub parts: Option<Vec<crate::parts::Part>>,
 }
 
 /// Why a tool call's arguments were refused; shown to the model as an `isError` tool result.
@@ -250,11 +255,18 @@ pub fn build_request(
         (None, Some(fields)) => Some(Value::Object(fields)),
         (None, None) => None,
     };
+    let parts = match (&body, tool.body_encoding) {
+        (_, BodyEncoding::Json) => None,
+        (Some(b), enc) => Some(crate::parts::parts(&tool.name, b, enc)?),
+        (None, _) => Some(Vec::new()),
+    };
     Ok(UpstreamRequest {
         method: tool.method.as_str(),
         path_and_query: path,
         headers,
         body,
+        encoding: tool.body_encoding,
+        parts,
     })
 }
 

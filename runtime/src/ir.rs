@@ -47,6 +47,8 @@ pub struct ToolDef {
     pub wrap_result: bool,
     /// What could go wrong if the call was a mistake (drives confirmation and audit).
     pub risk: Risk,
+    /// How the request body is encoded.
+    pub body_encoding: BodyEncoding,
 }
 
 /// The classes of risk of a write, besides the MCP annotations: derived by the generator's
@@ -110,6 +112,18 @@ impl Risk {
         }
         true
     }
+}
+
+/// How a tool's request body goes on the wire, from the operation's request media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum BodyEncoding {
+    /// `application/json` (and every operation without a body).
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data`; file arguments are `{filename, content_base64, content_type}`.
+    Multipart,
 }
 
 /// MCP tool annotations (hints for the client).

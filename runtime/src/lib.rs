@@ -11,11 +11,12 @@
 mod exec;
 mod ir;
 mod mcp;
+pub mod parts;
 pub mod suggest;
 
 pub use exec::{ArgError, CallContext, CompiledTool, UpstreamRequest, build_request};
 pub use ir::{
-    Annotations, HttpMethod, LocationSlot, ParamDef, ParamIn, Risk, Str, ToolDef,
+    Annotations, BodyEncoding, HttpMethod, LocationSlot, ParamDef, ParamIn, Risk, Str, ToolDef,
     is_valid_tool_name,
 };
 pub use mcp::{RISK_META_KEY, pretty, sorted, tool_json};

@@ -39,6 +39,7 @@ fn tool(method: HttpMethod, path: &'static str, params: Vec<ParamDef>, schema: V
         output_schema: None,
         wrap_result: false,
         risk: runtime::Risk::NONE,
+        body_encoding: runtime::BodyEncoding::Json,
     }
 }
 

@@ -47,6 +47,7 @@ fn tool(name: &'static str, method: HttpMethod) -> ToolDef {
             destructive: method == HttpMethod::Delete,
             ..runtime::Risk::NONE
         },
+        body_encoding: runtime::BodyEncoding::Json,
     }
 }
 

@@ -128,12 +128,14 @@ pub struct CommonArgs {
 pub struct ToolArgs {
     /// Serve every operation of a folder of HighLevel's official OpenAPI files (the `apps/`
     /// folder of HighLevel's highlevel-api-docs repository, CC0), lowered at start-up; the
-    /// curated tools replace their official twins. Without it only the curated tools are served.
+    /// compiled-in tools replace their official twins. Without it the compiled-in tools (the
+    /// whole API, described in our words) are served.
     #[arg(long, env = "HIGHLEVEL_MCP_OPENAPI", value_name = "DIR")]
     pub openapi: Option<PathBuf>,
 
-    /// Only the tools of these apps, comma-separated (`contacts,calendars`); an app is the part
-    /// of a tool name before `_`.
+    /// Only the tools of these apps, comma-separated (`contacts,calendars,social-media-posting`),
+    /// or `all` for every tool. Without --toolsets, --tools or --discovery the server lists the
+    /// 36 tools HighLevel's hosted server lists.
     #[arg(long, env = "HIGHLEVEL_MCP_TOOLSETS", value_name = "APPS")]
     pub toolsets: Option<String>,
 

@@ -253,6 +253,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The tool selection the flags ask for. With neither `--toolsets` nor `--tools` (nor
+/// `--discovery`, which makes every tool reachable by search) the default is the tools
+/// HighLevel's hosted server lists; `--toolsets all` serves every tool.
+fn selection_from(tools: &cli::ToolArgs) -> ::catalog::Selection {
+    let toolsets = ::catalog::Selection::parse_list(tools.toolsets.as_deref());
+    let names = ::catalog::Selection::parse_list(tools.tools.as_deref());
+    let everything = toolsets.as_ref().is_some_and(|s| s.contains("all"));
+    let toolsets = if everything { None } else { toolsets };
+    let names = match (&toolsets, names) {
+        (None, None) if !everything && !tools.discovery => Some(
+            generated::hosted()
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect(),
+        ),
+        (_, names) => names,
+    };
+    ::catalog::Selection {
+        toolsets,
+        tools: names,
+        read_only: tools.read_only,
+        agency: tools.agency,
+    }
+}
+
 /// Builds the [`App`] for `serve` (`http` true) or `stdio` from the flags.
 async fn build_app(
     common: &CommonArgs,
@@ -260,12 +285,7 @@ async fn build_app(
     http: bool,
 ) -> anyhow::Result<(App, Option<sandbox::Sandbox>)> {
     let tools = &common.tools;
-    let selection = ::catalog::Selection {
-        toolsets: ::catalog::Selection::parse_list(tools.toolsets.as_deref()),
-        tools: ::catalog::Selection::parse_list(tools.tools.as_deref()),
-        read_only: tools.read_only,
-        agency: tools.agency,
-    };
+    let selection = selection_from(tools);
     let defs = sources::load(tools.openapi.as_deref(), &selection).map_err(anyhow::Error::msg)?;
     let served = ServedTools::new(defs).map_err(anyhow::Error::msg)?;
     let api_key = match api_key_file {

@@ -134,6 +134,8 @@ async fn openapi_from_the_environment_with_read_only_and_agency() {
             ("HIGHLEVEL_MCP_OPENAPI", &dir),
             ("HIGHLEVEL_MCP_READ_ONLY", "true"),
             ("HIGHLEVEL_MCP_AGENCY", "true"),
+            // Without a selection only HighLevel's hosted set is listed.
+            ("HIGHLEVEL_MCP_TOOLSETS", "all"),
         ],
     )
     .await;

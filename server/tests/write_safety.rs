@@ -61,6 +61,7 @@ fn write_tool(
         )),
         wrap_result: false,
         risk: codegen::risk::derive(method, path, op),
+        body_encoding: runtime::BodyEncoding::Json,
     }
 }
 

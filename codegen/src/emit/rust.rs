@@ -154,6 +154,11 @@ fn tool_tokens(def: &ToolDef) -> TokenStream {
     );
     let input = raw_str(&def.input_schema);
     let (agency, deprecated, wrap) = (def.agency_only, def.deprecated, def.wrap_result);
+    let encoding = match def.body_encoding {
+        runtime::BodyEncoding::Json => quote!(Json),
+        runtime::BodyEncoding::Form => quote!(Form),
+        runtime::BodyEncoding::Multipart => quote!(Multipart),
+    };
     let doc = docs(&format!(
         "`{}`: {}\n\n`{} {}`",
         def.name,
@@ -196,6 +201,7 @@ fn tool_tokens(def: &ToolDef) -> TokenStream {
                 money: #r_money,
                 bulk: #r_bulk,
             },
+            body_encoding: runtime::BodyEncoding::#encoding,
         };
     }
 }
@@ -276,11 +282,31 @@ pub fn emit(tools: &[Lowered]) -> Result<BTreeMap<PathBuf, String>, String> {
         let t = format_ident!("{}", tool_mod);
         quote!(&#a::#t::TOOL)
     });
+    let mut sorted_tools: Vec<&Lowered> = tools.iter().collect();
+    sorted_tools.sort_by(|a, b| a.def.name.cmp(&b.def.name));
+    let hosted = sorted_tools
+        .iter()
+        .filter(|t| t.hosted)
+        .map(|t| Literal::string(&t.def.name));
+    let keywords = sorted_tools
+        .iter()
+        .filter(|t| !t.keywords.is_empty())
+        .map(|t| {
+            let name = Literal::string(&t.def.name);
+            let words = t.keywords.iter().map(|k| Literal::string(k));
+            quote!((#name, &[#(#words),*]))
+        });
     let text = unparse(quote! {
         #(#app_decls)*
 
         /// Every generated tool, sorted by name.
         pub static TOOLS: &[&runtime::ToolDef] = &[#(#entries),*];
+
+        /// The tools served when no selection is given: those HighLevel's hosted server lists.
+        pub static HOSTED: &[&str] = &[#(#hosted),*];
+
+        /// Search metadata by tool name (sorted): requests in users' words, then synonyms.
+        pub static KEYWORDS: &[(&str, &[&str])] = &[#(#keywords),*];
     })?;
     let source = match sources.len() {
         0 => "spec/tools/".to_owned(),

@@ -80,7 +80,7 @@ pub fn lower_official_sources(
             };
             if let Some(media) = &op.non_json_body {
                 diags.push(Diagnostic::warning(
-                    format!("{context}: request body is `{media}`, not JSON; the tool sends JSON"),
+                    format!("{context}: request body `{media}` is not supported (JSON, form-urlencoded and multipart are); the tool sends JSON"),
                     Some(doc.span(&format!("{}/requestBody", r.ptr()))),
                 ));
                 if !policy.include_non_json_bodies {

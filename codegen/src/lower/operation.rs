@@ -42,7 +42,9 @@ pub(super) struct Op {
     pub deprecated: bool,
     pub version: Option<String>,
     pub args: Vec<Arg>,
+    /// The request body's media type when it is neither JSON, form-urlencoded nor multipart.
     pub non_json_body: Option<String>,
+    pub body_encoding: runtime::BodyEncoding,
     pub output: Option<(Value, bool)>,
     pub security: Vec<Vec<(String, Vec<String>)>>,
 }
@@ -173,7 +175,7 @@ pub(super) fn lower_operation(
         ParamIn::Path => template_vars.iter().position(|v| v == &a.wire).unwrap_or(0),
         _ => usize::MAX,
     });
-    let non_json_body = request_body(r, &mut res, &mut args);
+    let (body_encoding, non_json_body) = request_body(r, &mut res, &mut args);
     let output = success_output(r, &mut res);
     let security = security_alternatives(r.op);
 
@@ -201,6 +203,7 @@ pub(super) fn lower_operation(
         version,
         args,
         non_json_body,
+        body_encoding,
         output,
         security,
     })

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use runtime::ParamIn;
+use runtime::{BodyEncoding, ParamIn};
 use serde_json::{Map, Value, json};
 
 use super::OpRef;
@@ -11,17 +11,22 @@ use super::operation::Arg;
 use crate::load::escape;
 use crate::schema::{Resolver, strip_html};
 
-/// Adds the request body's arguments (JSON preferred); returns the media type when the only
-/// body is not JSON.
+/// Adds the request body's arguments (JSON preferred, then form-urlencoded, then multipart);
+/// returns the encoding, and the media type when the body is none of those (unsupported).
 pub(super) fn request_body(
     r: &OpRef<'_>,
     res: &mut Resolver<'_>,
     args: &mut Vec<Arg>,
-) -> Option<String> {
+) -> (BodyEncoding, Option<String>) {
+    let mut encoding = BodyEncoding::Json;
     let mut non_json_body = None;
-    let body = r.op.get("requestBody")?;
+    let Some(body) = r.op.get("requestBody") else {
+        return (encoding, None);
+    };
     let bptr = format!("{}/requestBody", r.ptr());
-    let (bdoc, bptr, bval) = res.deref(r.doc, &bptr, body)?;
+    let Some((bdoc, bptr, bval)) = res.deref(r.doc, &bptr, body) else {
+        return (encoding, None);
+    };
     let body_required = bval.get("required") == Some(&Value::Bool(true));
     let content = bval.get("content").and_then(Value::as_object);
     let json_media = content.and_then(|c| {
@@ -34,16 +39,27 @@ pub(super) fn request_body(
         None => {
             let first = content.and_then(|c| c.iter().next());
             if let Some((media, _)) = first {
-                non_json_body = Some(media.clone());
+                match media.as_str() {
+                    "application/x-www-form-urlencoded" => encoding = BodyEncoding::Form,
+                    "multipart/form-data" => encoding = BodyEncoding::Multipart,
+                    _ => non_json_body = Some(media.clone()),
+                }
             }
             first
         }
     };
     if let Some((media, m)) = chosen {
         let sptr = format!("{bptr}/content/{}/schema", escape(media));
-        let schema = match m.get("schema") {
-            Some(s) => res.schema(bdoc, &sptr, s),
-            None => json!({}),
+        let schema = match (m.get("schema"), encoding) {
+            (Some(s), BodyEncoding::Multipart) => files_for_binaries(res.schema(bdoc, &sptr, s)),
+            (Some(s), _) => res.schema(bdoc, &sptr, s),
+            // A multipart body with no schema: free fields, each text or a file.
+            (None, BodyEncoding::Multipart) => json!({
+                "type": "object",
+                "description": "The form fields: each a text value or a file.",
+                "additionalProperties": {"anyOf": [{"type": "string"}, runtime::parts::file_schema()]}
+            }),
+            (None, _) => json!({}),
         };
         let desc = bval
             .get("description")
@@ -51,7 +67,25 @@ pub(super) fn request_body(
             .map(strip_html);
         spread_body(args, schema, body_required, desc);
     }
-    non_json_body
+    (encoding, non_json_body)
+}
+
+/// In a multipart body, a `format: binary` string (or an array of them) is a file the model
+/// passes as base64; see [`runtime::parts`].
+fn files_for_binaries(mut schema: Value) -> Value {
+    let is_binary = |s: &Value| s.get("format").and_then(Value::as_str) == Some("binary");
+    if let Some(Value::Object(props)) = schema.get_mut("properties") {
+        for s in props.values_mut() {
+            if is_binary(s) {
+                *s = runtime::parts::file_schema();
+            } else if s.get("type").and_then(Value::as_str) == Some("array")
+                && s.get("items").is_some_and(is_binary)
+            {
+                s["items"] = runtime::parts::file_schema();
+            }
+        }
+    }
+    schema
 }
 
 /// The success response: the lowest 2xx code with a JSON schema, as an outputSchema.

@@ -155,6 +155,7 @@ pub(super) fn build_tool(op: Op, meta: Meta) -> ToolDef {
         None => (None, false),
     };
     let risk = crate::risk::derive(op.method, &op.path, &op.operation_id);
+    let body_encoding = op.body_encoding;
     ToolDef {
         name: Cow::Owned(meta.name),
         app: Cow::Owned(meta.app),
@@ -174,6 +175,7 @@ pub(super) fn build_tool(op: Op, meta: Meta) -> ToolDef {
         output_schema,
         wrap_result,
         risk,
+        body_encoding,
     }
 }
 

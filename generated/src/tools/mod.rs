@@ -37,3 +37,29 @@ pub static TOOLS: &[&runtime::ToolDef] = &[
     &payments::get_order_by_id::TOOL,
     &payments::list_transactions::TOOL,
 ];
+/// The tools served when no selection is given: those HighLevel's hosted server lists.
+pub static HOSTED: &[&str] = &[
+    "calendars_get-appointment-notes",
+    "calendars_get-calendar-events",
+    "contacts_add-tags",
+    "contacts_create-contact",
+    "contacts_get-all-tasks",
+    "contacts_get-contact",
+    "contacts_get-contacts",
+    "contacts_remove-tags",
+    "contacts_update-contact",
+    "contacts_upsert-contact",
+    "conversations_get-messages",
+    "conversations_search-conversation",
+    "conversations_send-a-new-message",
+    "locations_get-custom-fields",
+    "locations_get-location",
+    "opportunities_get-opportunity",
+    "opportunities_get-pipelines",
+    "opportunities_search-opportunity",
+    "opportunities_update-opportunity",
+    "payments_get-order-by-id",
+    "payments_list-transactions",
+];
+/// Search metadata by tool name (sorted): requests in users' words, then synonyms.
+pub static KEYWORDS: &[(&str, &[&str])] = &[];

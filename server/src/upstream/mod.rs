@@ -309,9 +309,16 @@ impl Upstream {
             HeaderValue::from_static("application/json"),
         );
         let mut builder = self.client.request(method, url).headers(headers);
-        if let Some(body) = &req.body {
-            builder = builder.json(body);
-        }
+        builder = match (&req.parts, req.encoding) {
+            (Some(parts), runtime::BodyEncoding::Form) => builder.form(&form_pairs(parts)),
+            (Some(parts), runtime::BodyEncoding::Multipart) => {
+                builder.multipart(multipart_form(parts))
+            }
+            _ => match &req.body {
+                Some(body) => builder.json(body),
+                None => builder,
+            },
+        };
         builder.send().await
     }
 
@@ -381,6 +388,45 @@ pub fn display_url(url: &str) -> String {
         Some(at) => format!("{scheme}://[redacted]@{}", &rest[at + 1..]),
         None => url.to_owned(),
     }
+}
+
+/// The text fields of a form-urlencoded body ([`runtime::parts`] refuses files there).
+fn form_pairs(parts: &[runtime::parts::Part]) -> Vec<(&str, &str)> {
+    parts
+        .iter()
+        .filter_map(|p| match p {
+            runtime::parts::Part::Text { name, value } => Some((name.as_str(), value.as_str())),
+            runtime::parts::Part::File { .. } => None,
+        })
+        .collect()
+}
+
+/// A multipart body, built afresh for each attempt (a form is consumed by sending it).
+fn multipart_form(parts: &[runtime::parts::Part]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for p in parts {
+        form = match p {
+            runtime::parts::Part::Text { name, value } => form.text(name.clone(), value.clone()),
+            runtime::parts::Part::File {
+                name,
+                filename,
+                content_type,
+                bytes,
+            } => {
+                let part =
+                    reqwest::multipart::Part::bytes(bytes.clone()).file_name(filename.clone());
+                // An unparsable type falls back to reqwest's default (octet-stream).
+                let part = match part.mime_str(content_type) {
+                    Ok(p) => p,
+                    Err(_) => {
+                        reqwest::multipart::Part::bytes(bytes.clone()).file_name(filename.clone())
+                    }
+                };
+                form.part(name.clone(), part)
+            }
+        };
+    }
+    form
 }
 
 #[cfg(test)]

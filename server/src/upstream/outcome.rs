@@ -285,6 +285,7 @@ mod tests {
             output_schema: output.then(|| "{\"type\":\"object\"}".into()),
             wrap_result: false,
             risk: runtime::Risk::NONE,
+            body_encoding: runtime::BodyEncoding::Json,
         }
     }
 

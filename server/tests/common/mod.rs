@@ -217,6 +217,7 @@ pub fn test_tools() -> Vec<ToolDef> {
         output_schema: Some(s(OBJECT_OUT)),
         wrap_result: false,
         risk: runtime::Risk::NONE,
+        body_encoding: runtime::BodyEncoding::Json,
     };
     let mut get_contact = base(
         "contacts_get-contact",

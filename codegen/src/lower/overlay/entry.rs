@@ -34,6 +34,9 @@ const TOOL: Shape = Shape {
         "version",
         "params",
         "risk",
+        "asks",
+        "aliases",
+        "hosted",
     ]),
     label: "",
     hints: &[
@@ -143,7 +146,9 @@ pub(super) fn lower_overlay_entry(
     if let Some(media) = &op.non_json_body {
         r.push(
             Diagnostic::error(
-                format!("{context}: request body `{media}` is not supported (only JSON)"),
+                format!(
+                    "{context}: request body `{media}` is not supported (JSON, form-urlencoded and multipart are)"
+                ),
                 Some(op_ref.doc.span(&format!("{}/requestBody", op_ref.ptr()))),
             )
             .with_help("drop the tool or describe a JSON body"),
@@ -229,7 +234,7 @@ fn read_annotations(r: &mut Fields<'_, '_>, name: &str) -> Option<Option<Annotat
                 a.at(""),
             )
             .with_help(
-                "all four annotations are required: readOnly, destructive, idempotent, openWorld",
+                "give all four (readOnly, destructive, idempotent, openWorld) or leave `annotations` out to derive them from the method",
             ),
         );
     }

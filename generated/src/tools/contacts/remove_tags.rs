@@ -57,4 +57,5 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
         money: false,
         bulk: false,
     },
+    body_encoding: runtime::BodyEncoding::Json,
 };

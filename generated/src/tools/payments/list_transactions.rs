@@ -143,4 +143,5 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
         money: false,
         bulk: false,
     },
+    body_encoding: runtime::BodyEncoding::Json,
 };
