@@ -72,6 +72,8 @@ const PARAM_WEIGHT: f64 = 0.5;
 const PATH_WEIGHT: f64 = 0.5;
 const APP_WORDS_WEIGHT: f64 = 0.5;
 const HINT_WEIGHT: f64 = 2.0;
+/// Weight of the spec's `asks` and `aliases` of a tool.
+const KEYWORD_WEIGHT: f64 = 2.0;
 /// Score factor per request slot found in the tool's name: names that cover the request win.
 const NAME_COVER: f64 = 0.25;
 /// Score divisor per term of the tool's name the request does not ask for.
@@ -117,6 +119,15 @@ const ACTION_MEANING: f64 = 0.75;
 impl SearchIndex {
     /// Indexes `tools`; hits refer to positions in this slice.
     pub fn new<'a>(tools: impl IntoIterator<Item = &'a ToolDef>) -> Self {
+        Self::with_keywords(tools, &|_| &[])
+    }
+
+    /// Indexes `tools` with each tool's search metadata from the spec (`keywords(name)`:
+    /// requests in users' words and synonyms, `generated::keywords`), weighted like a hint.
+    pub fn with_keywords<'a>(
+        tools: impl IntoIterator<Item = &'a ToolDef>,
+        keywords: &dyn Fn(&str) -> &'static [&'static str],
+    ) -> Self {
         let th = thesaurus::global();
         let mut docs = Vec::new();
         let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
@@ -155,6 +166,9 @@ impl SearchIndex {
             add(&path, PATH_WEIGHT);
             if let Some(h) = hints::hint(&tool.name) {
                 add(h, HINT_WEIGHT);
+            }
+            for k in keywords(&tool.name) {
+                add(k, KEYWORD_WEIGHT);
             }
             let len = tf.values().sum();
             for (term, f) in tf {

@@ -206,7 +206,10 @@ impl Discovery {
                 .push(i);
         }
         Self {
-            index: SearchIndex::new(catalog.entries().iter().map(|e| &e.compiled.def)),
+            index: SearchIndex::with_keywords(
+                catalog.entries().iter().map(|e| &e.compiled.def),
+                &generated::keywords,
+            ),
             apps,
             listing: meta_tools(
                 catalog.len(),

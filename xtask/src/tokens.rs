@@ -5,7 +5,7 @@
 //! tables are compiled into the crate, so no network) of the JSON-RPC `result` bytes the server
 //! sent, cut out of the response body unchanged:
 //!
-//! * `tools/list` results: the 21 curated tools, discovery mode, all 576 official tools;
+//! * `tools/list` results: the default (hosted) tools, discovery mode, all 576 official tools;
 //! * one `search_operations` answer (and a `describe_operation` answer) for a typical query;
 //! * tool results from the built-in sandbox: pretty-printed versus compact, the whole
 //!   `CallToolResult` (text plus `structuredContent`) versus discovery's `execute_operation` (text only),
@@ -28,8 +28,8 @@ use tiktoken_rs::CoreBPE;
 
 type Client = RunningService<rmcp::RoleClient, ClientConfig>;
 
-/// Token targets from issue 6.
-pub const CURATED_TARGET: usize = 5_000;
+/// Token target per default tool (issue 11: 36 tools in at most 7,200 tokens).
+pub const PER_DEFAULT_TOOL: usize = 200;
 /// Discovery-mode tools/list target.
 pub const DISCOVERY_TARGET: usize = 800;
 /// One search answer target.
@@ -212,14 +212,19 @@ async fn measure(official: &Path) -> Result<String, String> {
         .map_err(|e| format!("sandbox: {e}"))?;
     let upstream = sb.base_url();
 
-    // (a) curated tools/list, with the heaviest tools named.
-    let curated = start(ServedTools::generated()?, false, &upstream).await?;
+    // (a) the default tools/list (HighLevel's hosted set), with the heaviest tools named.
+    let hosted: Vec<_> = generated::tools()
+        .iter()
+        .filter(|t| generated::hosted().contains(&t.name.as_ref()))
+        .map(|t| (*t).clone())
+        .collect();
+    let curated = start(ServedTools::new(hosted)?, false, &upstream).await?;
     let (text, tools) = curated.list_json().await?;
     let n = tools.len();
     rep.add(
-        format!("tools/list, {n} curated tools"),
+        format!("tools/list, the {n} default tools (HighLevel's hosted set)"),
         &text,
-        Some(CURATED_TARGET),
+        Some(PER_DEFAULT_TOOL * n),
     );
     let mut per_tool: Vec<(usize, usize, usize, String)> = tools
         .iter()
@@ -238,7 +243,7 @@ async fn measure(official: &Path) -> Result<String, String> {
     let out_total: usize = per_tool.iter().map(|t| t.2).sum();
     let in_total: usize = per_tool.iter().map(|t| t.1).sum();
     let mut note = format!(
-        "Curated tools/list: inputSchemas {in_total} tokens, outputSchemas {out_total} tokens in all (counted separately). Heaviest tools (total / input / output):\n"
+        "Default tools/list: inputSchemas {in_total} tokens, outputSchemas {out_total} tokens in all (counted separately). Heaviest tools (total / input / output):\n"
     );
     for (all, input, out, name) in per_tool.iter().take(6) {
         note.push_str(&format!("- `{name}`: {all} / {input} / {out}\n"));
