@@ -30,10 +30,18 @@ pub static TOOLS: &[&runtime::ToolDef] = &[
     &conversations::send_a_new_message::TOOL,
     &locations::get_custom_fields::TOOL,
     &locations::get_location::TOOL,
+    &opportunities::upsert_opportunity::TOOL,
+    &opportunities::add_followers_opportunity::TOOL,
+    &opportunities::create_opportunity::TOOL,
+    &opportunities::delete_opportunity::TOOL,
+    &opportunities::get_lost_reason::TOOL,
     &opportunities::get_opportunity::TOOL,
     &opportunities::get_pipelines::TOOL,
+    &opportunities::remove_followers_opportunity::TOOL,
+    &opportunities::search_opportunities_advanced::TOOL,
     &opportunities::search_opportunity::TOOL,
     &opportunities::update_opportunity::TOOL,
+    &opportunities::update_opportunity_status::TOOL,
     &payments::get_order_by_id::TOOL,
     &payments::list_transactions::TOOL,
 ];
@@ -62,4 +70,103 @@ pub static HOSTED: &[&str] = &[
     "payments_list-transactions",
 ];
 /// Search metadata by tool name (sorted): requests in users' words, then synonyms.
-pub static KEYWORDS: &[(&str, &[&str])] = &[];
+pub static KEYWORDS: &[(&str, &[&str])] = &[
+    (
+        "opportunities_Upsert-opportunity",
+        &[
+            "make sure there's a deal for the Lopez roof job in the Sales pipeline at $12,000",
+            "move the Garcia deal to Proposal Sent, or create it if it isn't there yet",
+            "set up or refresh the Acme renewal opportunity and hand it to Priya",
+            "create or update deal",
+            "sync deal",
+            "save deal",
+            "upsert",
+        ],
+    ),
+    (
+        "opportunities_add-followers-opportunity",
+        &[
+            "add Marcus as a follower on the Jensen deal",
+            "loop Sarah and Tom in on the Northside Clinic opportunity",
+            "I want to keep an eye on the Beacon Hill listing deal too",
+            "watchers",
+            "cc a teammate",
+            "subscribe to deal",
+            "follow deal",
+        ],
+    ),
+    (
+        "opportunities_create-opportunity",
+        &[
+            "add a $4,500 deal for Dana Whitfield in the Sales pipeline, stage New Lead",
+            "new opportunity for Greg at Brightside Plumbing, bathroom remodel, roughly 8k",
+            "put Lisa Chen in the pipeline for the annual membership",
+            "new deal",
+            "add to pipeline",
+            "open a deal",
+            "log a sale",
+            "new lead",
+        ],
+    ),
+    (
+        "opportunities_delete-opportunity",
+        &[
+            "delete the duplicate Whitfield deal",
+            "get rid of that test opportunity I made yesterday",
+            "wipe the \"Spring Gutter Clean - Ortiz\" deal out of the pipeline completely",
+            "remove deal",
+            "trash deal",
+            "erase opportunity",
+            "drop deal",
+        ],
+    ),
+    (
+        "opportunities_get-lost-reason",
+        &[
+            "what reasons can I pick when marking a deal as lost?",
+            "is \"went with a competitor\" one of our loss reasons?",
+            "show me every why-we-lost option we have set up in the CRM",
+            "loss reasons",
+            "why we lost",
+            "closed-lost reasons",
+            "lost deal reasons",
+        ],
+    ),
+    (
+        "opportunities_remove-followers-opportunity",
+        &[
+            "take me off the Jensen deal, I don't need the updates",
+            "remove Tom as a follower of Northside Clinic",
+            "clear out everyone watching the old Maple Ave opportunity",
+            "unfollow deal",
+            "remove watcher",
+            "stop following",
+            "unsubscribe from deal",
+        ],
+    ),
+    (
+        "opportunities_search-opportunities-advanced",
+        &[
+            "find the deal for john@acme.com and show me its notes and tasks",
+            "search our deals for \"roof replacement\", next page please",
+            "any opportunities for Harbor Dental with unread messages waiting?",
+            "deal search",
+            "find deals",
+            "look up deals",
+            "pipeline search",
+        ],
+    ),
+    (
+        "opportunities_update-opportunity-status",
+        &[
+            "mark the Henderson kitchen remodel as won!",
+            "we lost the Baker Street deal, they signed with someone cheaper",
+            "reopen the Patel opportunity, they called back interested",
+            "close deal",
+            "mark won",
+            "mark lost",
+            "win deal",
+            "reopen deal",
+        ],
+    ),
+];

@@ -256,13 +256,14 @@ pub fn cases() -> Vec<Case> {
 pub async fn check_all(client: &Client, h: &RecordingUpstream, bearer: &str) {
     let cases = cases();
     let covered: Vec<_> = cases.iter().map(|c| c.tool).collect();
-    let all: Vec<_> = ::generated::tools()
+    let hosted: Vec<_> = ::generated::tools()
         .iter()
         .map(|t| t.name.as_ref())
+        .filter(|n| ::generated::hosted().contains(n))
         .collect();
     assert_eq!(
-        covered, all,
-        "one case per generated tool, in registry order"
+        covered, hosted,
+        "one case per default (hosted) tool, in registry order; tests/tests/every_tool.rs covers the rest"
     );
     for case in cases {
         h.clear();
