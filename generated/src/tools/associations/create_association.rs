@@ -71,11 +71,11 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::Arg(::std::borrow::Cow::Borrowed("locationId")),
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"firstObjectKey":{"description":"Object key of the first side, e.g. contact or custom_objects.children.","type":"object"},"firstObjectLabel":{"description":"Label for the first object's side, e.g. Student.","type":"object"},"key":{"description":"Unique key for the association, e.g. student_teacher.","type":"string"},"locationId":{"description":"Location (sub-account) id. Optional: defaults to the `locationId` request header.","type":"string"},"secondObjectKey":{"description":"Object key of the second side, e.g. contact or custom_objects.car.","type":"object"},"secondObjectLabel":{"description":"Label for the second object's side, e.g. Teacher.","type":"object"}},"required":["firstObjectKey","firstObjectLabel","key","secondObjectKey","secondObjectLabel"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"firstObjectKey":{"description":"Object key of the first side, e.g. contact or custom_objects.children.","type":"string"},"firstObjectLabel":{"description":"Label for the first object's side, e.g. Student.","type":"string"},"key":{"description":"Unique key for the association, e.g. student_teacher.","type":"string"},"locationId":{"description":"Location (sub-account) id. Optional: defaults to the `locationId` request header.","type":"string"},"secondObjectKey":{"description":"Object key of the second side, e.g. contact or custom_objects.car.","type":"string"},"secondObjectLabel":{"description":"Label for the second object's side, e.g. Teacher.","type":"string"}},"required":["firstObjectKey","firstObjectLabel","key","secondObjectKey","secondObjectLabel"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"associationType":{"type":"object"},"firstObjectKey":{"type":"object"},"firstObjectLabel":{"type":"object"},"id":{"type":"string"},"key":{"type":"string"},"locationId":{"type":"string"},"secondObjectKey":{"type":"object"},"secondObjectLabel":{"type":"object"}},"type":"object"}"#,
+            r#"{"properties":{"associationType":{"type":"string"},"firstObjectKey":{"type":"string"},"firstObjectLabel":{"type":"string"},"id":{"type":"string"},"key":{"type":"string"},"locationId":{"type":"string"},"secondObjectKey":{"type":"string"},"secondObjectLabel":{"type":"string"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,

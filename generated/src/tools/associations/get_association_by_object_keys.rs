@@ -49,7 +49,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"associationType":{"type":"object"},"firstObjectKey":{"type":"object"},"firstObjectLabel":{"type":"object"},"id":{"type":"string"},"key":{"type":"string"},"locationId":{"type":"string"},"secondObjectKey":{"type":"object"},"secondObjectLabel":{"type":"object"}},"type":"object"}"#,
+            r#"{"properties":{"associationType":{"type":"string"},"firstObjectKey":{"type":"string"},"firstObjectLabel":{"type":"string"},"id":{"type":"string"},"key":{"type":"string"},"locationId":{"type":"string"},"secondObjectKey":{"type":"string"},"secondObjectLabel":{"type":"string"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,

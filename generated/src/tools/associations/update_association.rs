@@ -50,11 +50,11 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     params: ::std::borrow::Cow::Borrowed(&PARAMS),
     location: runtime::LocationSlot::None,
     input_schema: ::std::borrow::Cow::Borrowed(
-        r#"{"additionalProperties":false,"properties":{"associationId":{"description":"Association id, from associations_find-associations.","type":"string"},"firstObjectLabel":{"description":"New label text for the first object's side, e.g. Student.","type":"object"},"secondObjectLabel":{"description":"New label text for the second object's side, e.g. Tutor.","type":"object"}},"required":["associationId","firstObjectLabel","secondObjectLabel"],"type":"object"}"#,
+        r#"{"additionalProperties":false,"properties":{"associationId":{"description":"Association id, from associations_find-associations.","type":"string"},"firstObjectLabel":{"description":"New label text for the first object's side, e.g. Student.","type":"string"},"secondObjectLabel":{"description":"New label text for the second object's side, e.g. Tutor.","type":"string"}},"required":["associationId","firstObjectLabel","secondObjectLabel"],"type":"object"}"#,
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"associationType":{"type":"object"},"firstObjectKey":{"type":"object"},"firstObjectLabel":{"type":"object"},"id":{"type":"string"},"key":{"type":"string"},"locationId":{"type":"string"},"secondObjectKey":{"type":"object"},"secondObjectLabel":{"type":"object"}},"type":"object"}"#,
+            r#"{"properties":{"associationType":{"type":"string"},"firstObjectKey":{"type":"string"},"firstObjectLabel":{"type":"string"},"id":{"type":"string"},"key":{"type":"string"},"locationId":{"type":"string"},"secondObjectKey":{"type":"string"},"secondObjectLabel":{"type":"string"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,
