@@ -20,6 +20,29 @@ const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 const SITE: &str = "https://brightside-dental.example.com";
 
+/// A seeded blog post: blog, title, summary, status, author, category (indexes into the seeded
+/// lists), days from the epoch, tags.
+type BlogPostRow = (
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    usize,
+    usize,
+    i64,
+    &'static [&'static str],
+);
+
+/// A seeded social post: accounts (indexes), type, status, summary, media, hours from the epoch.
+type SocialPostRow = (
+    &'static [usize],
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<Value>,
+    i64,
+);
+
 /// Seeds the marketing records of the demo location into `s` (its users must be seeded).
 pub(crate) fn seed(s: &mut Store, seed: u64, epoch: i64) {
     let mut rng = Rng::new(seed ^ 0xB106_5EED);
@@ -92,8 +115,7 @@ fn seed_blogs(s: &mut Store, rng: &mut Rng, epoch: i64) {
         categories.push(id);
     }
 
-    // (blog, title, summary, status, author, category, days from epoch, tags)
-    let posts: [(usize, &str, &str, &str, usize, usize, i64, &[&str]); 9] = [
+    let posts: [BlogPostRow; 9] = [
         (
             0,
             "How often should you really floss?",
@@ -394,8 +416,7 @@ fn seed_social(s: &mut Store, rng: &mut Rng, epoch: i64) {
     }));
 
     let image = |name: &str| json!({ "url": format!("{SITE}/images/social/{name}.jpg"), "type": "image/jpeg" });
-    // (accounts by index, type, status, summary, media, hours from epoch)
-    let posts: [(&[usize], &str, &str, &str, Vec<Value>, i64); 6] = [
+    let posts: [SocialPostRow; 6] = [
         (
             &[0, 1],
             "post",
