@@ -26,6 +26,7 @@ mod domain;
 mod error;
 mod extract;
 mod guard;
+mod marketing;
 mod seed;
 mod state;
 mod store;
