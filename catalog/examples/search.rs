@@ -2,36 +2,20 @@
 //! and prints the top hits, or times the search (`--bench`). For tuning the ranking:
 //! `cargo run --release -p catalog --example search -- "strip the label off Dana"`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use catalog::SearchIndex;
 use runtime::ToolDef;
 
 fn main() {
-    let dir = std::env::var_os("HIGHLEVEL_OPENAPI_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/highlevel-openapi/apps")
-        });
-    let (official, _) = codegen::lower_official(&dir, &codegen::Policy::every_operation());
-    let curated: Vec<ToolDef> = generated::tools().iter().map(|t| (*t).clone()).collect();
-    let tools: Vec<ToolDef> = official
-        .into_iter()
-        .map(|t| {
-            curated
-                .iter()
-                .find(|c| c.name == t.name)
-                .cloned()
-                .unwrap_or(t)
-        })
-        .collect();
+    // The catalog the server searches: the whole API as compiled in.
+    let tools: Vec<ToolDef> = generated::tools().iter().map(|t| (*t).clone()).collect();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--bench") {
         bench(&tools, &args[1..]);
         return;
     }
-    let index = SearchIndex::new(&tools);
+    let index = SearchIndex::with_keywords(&tools, &generated::keywords);
     for q in &args {
         println!("{q}\n  {}", SearchIndex::explain(q));
         for h in index.search(q, 5) {

@@ -48,6 +48,9 @@ async fn stdio_serves_every_generated_tool_and_logs_only_to_stderr() {
         // confirmation (on by default in the CLI) and the audit log are tested in write_safety.rs.
         .env("HIGHLEVEL_MCP_CONFIRM", "none")
         .env("HIGHLEVEL_MCP_AUDIT_LOG", "none")
+        // Every compiled tool, not only the default (hosted) set, so the listing is all files.
+        .env("HIGHLEVEL_MCP_TOOLSETS", "all")
+        .env("HIGHLEVEL_MCP_AGENCY", "true")
         .env_remove("HIGHLEVEL_MCP_TOKEN_FILE");
     let (transport, stderr) = TokioChildProcess::builder(cmd)
         .stderr(Stdio::piped())

@@ -195,8 +195,50 @@ async fn all_generated_tools_work_against_the_sandbox() {
         call(&c, "payments_get-order-by-id", json!({"orderId": order})).await,
     );
 
-    let all: std::collections::BTreeSet<_> =
-        generated::tools().iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(called, all, "every generated tool was called");
+    // The first 21 default tools, through the server; the 15 later ones (blogs, email templates,
+    // social planner) round-trip in sandbox/tests/top36_*.rs and in every_hosted_tool_answers below.
+    let first: std::collections::BTreeSet<_> = generated::hosted()
+        .iter()
+        .copied()
+        .filter(|n| {
+            !n.starts_with("blogs_")
+                && !n.starts_with("emails_")
+                && !n.starts_with("socialmediaposting_")
+        })
+        .collect();
+    assert_eq!(
+        called, first,
+        "every one of the first 21 default tools was called"
+    );
+    sb.shutdown().await;
+}
+
+/// Every default tool reaches an operation the sandbox emulates: with the hand-written request
+/// cases' arguments (ids that may not exist there), the answer may be a 4xx about an id but never
+/// the sandbox's "does not emulate" nor a refused method.
+#[tokio::test]
+async fn every_hosted_tool_answers() {
+    let sb = sandbox::Sandbox::start(sandbox::SandboxConfig::for_tests())
+        .await
+        .unwrap();
+    let setup = Setup {
+        tools: generated::tools().iter().map(|t| (*t).clone()).collect(),
+        credentials: server_held("any-token-works", None),
+        default_location: Some(sandbox::DEMO_LOCATION_ID.to_owned()),
+        ..Setup::default()
+    };
+    let server = start_server(setup, &sb.base_url()).await;
+    let c = modern_client(&server.mcp_url(), None, &[]).await;
+    let cases = common::registry::cases();
+    assert_eq!(cases.len(), generated::hosted().len());
+    for case in cases {
+        let r = call(&c, case.tool, case.args.clone()).await;
+        let text = text_of(&r);
+        assert!(
+            !text.contains("does not emulate") && !text.contains("405"),
+            "{}: {text}",
+            case.tool
+        );
+    }
     sb.shutdown().await;
 }

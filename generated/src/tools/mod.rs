@@ -2837,6 +2837,17 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "calendars_get-appointment-notes",
+        &[
+            "what did we write down after Sam's consultation?",
+            "pull the notes from yesterday's 3pm booking",
+            "any comments on that appointment?",
+            "appointment notes",
+            "visit notes",
+            "meeting notes",
+        ],
+    ),
+    (
         "calendars_get-blocked-slots",
         &[
             "when is Dr. Lee blocked off next week?",
@@ -2858,6 +2869,18 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "calendar settings",
             "booking page setup",
             "calendar details",
+        ],
+    ),
+    (
+        "calendars_get-calendar-events",
+        &[
+            "what's booked on the main calendar next week?",
+            "show me every appointment between Monday and Friday",
+            "who is coming in tomorrow morning?",
+            "appointments",
+            "bookings",
+            "schedule",
+            "agenda",
         ],
     ),
     (
@@ -3304,6 +3327,18 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "contacts_add-tags",
+        &[
+            "label Dana as a VIP",
+            "tag everyone from the webinar as warm-lead",
+            "put the hot-prospect label on this person",
+            "label",
+            "tag",
+            "segment",
+            "mark",
+        ],
+    ),
+    (
         "contacts_create-association",
         &[
             "tag all 12 people from Saturday's open house as \"open-house-june\"",
@@ -3314,6 +3349,17 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "untag",
             "batch tags",
             "label everyone",
+        ],
+    ),
+    (
+        "contacts_create-contact",
+        &[
+            "add a new lead: Priya Shah, priya@shahdesign.com",
+            "save this caller as a new customer",
+            "put Tom from the trade show into the CRM",
+            "new lead",
+            "new customer",
+            "add person",
         ],
     ),
     (
@@ -3401,6 +3447,18 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "contacts_get-all-tasks",
+        &[
+            "what follow-ups are pending for this client?",
+            "show the to-dos on Sam's record",
+            "any open tasks for that lead?",
+            "to-dos",
+            "follow-ups",
+            "reminders",
+            "action items",
+        ],
+    ),
+    (
         "contacts_get-appointments-for-contact",
         &[
             "when is Dana Whitfield's next visit with us?",
@@ -3411,6 +3469,32 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "visits",
             "scheduled calls",
             "events",
+        ],
+    ),
+    (
+        "contacts_get-contact",
+        &[
+            "pull up everything we have on Dana Whitfield",
+            "open this customer's record",
+            "what's the phone number on file for that lead?",
+            "person",
+            "record",
+            "lead",
+            "customer",
+            "profile",
+        ],
+    ),
+    (
+        "contacts_get-contacts",
+        &[
+            "find the client named Marco",
+            "who do we have from Acme Corp?",
+            "list the newest leads",
+            "people",
+            "leads",
+            "customers",
+            "clients",
+            "address book",
         ],
     ),
     (
@@ -3505,6 +3589,17 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "contacts_remove-tags",
+        &[
+            "take the cold-lead label off Dana",
+            "take the newsletter tag off Marco",
+            "unmark this customer as VIP",
+            "remove label",
+            "untag",
+            "unlabel",
+        ],
+    ),
+    (
         "contacts_search-contacts-advanced",
         &[
             "who are all the contacts tagged vip that were added since March 1?",
@@ -3515,6 +3610,17 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "find leads",
             "segment",
             "lookup people",
+        ],
+    ),
+    (
+        "contacts_update-contact",
+        &[
+            "change Maria's email to maria@newmail.com",
+            "mark this lead as assigned to Chris",
+            "fix the misspelled last name on that record",
+            "edit contact",
+            "change details",
+            "correct record",
         ],
     ),
     (
@@ -3551,6 +3657,17 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "complete to-do",
             "finish reminder",
             "reopen task",
+        ],
+    ),
+    (
+        "contacts_upsert-contact",
+        &[
+            "add or update Jordan's details, whichever applies",
+            "make sure jane@example.com is in the CRM with her new number",
+            "sync this lead from the web form",
+            "add or update",
+            "merge contact",
+            "sync lead",
         ],
     ),
     (
@@ -3900,6 +4017,18 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "conversations_get-messages",
+        &[
+            "read me the last few texts with Marco",
+            "what did the customer say in that thread?",
+            "show the whole email exchange with Priya",
+            "texts",
+            "emails",
+            "chat history",
+            "transcript",
+        ],
+    ),
+    (
         "conversations_initiate-file-upload",
         &[
             "I need to send Carla a 60 MB video on WhatsApp",
@@ -3920,6 +4049,31 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "typing bubble",
             "web chat",
             "live chat status",
+        ],
+    ),
+    (
+        "conversations_search-conversation",
+        &[
+            "find my chat thread with Dana",
+            "which conversations are still unread?",
+            "show recent texts with customers",
+            "inbox",
+            "threads",
+            "chats",
+            "message history",
+        ],
+    ),
+    (
+        "conversations_send-a-new-message",
+        &[
+            "text Dana that her order is ready",
+            "send an email to Marco confirming Friday",
+            "reply to this lead on WhatsApp",
+            "text",
+            "SMS",
+            "email",
+            "reply",
+            "message",
         ],
     ),
     (
@@ -5422,6 +5576,17 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "locations_get-custom-fields",
+        &[
+            "what custom fields do contacts have?",
+            "which field holds the lead source?",
+            "list our extra contact properties",
+            "custom properties",
+            "extra fields",
+            "form fields",
+        ],
+    ),
+    (
         "locations_get-custom-value",
         &[
             "what does the Office Hours merge value say right now?",
@@ -5442,6 +5607,17 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "placeholders",
             "global values",
             "template variables",
+        ],
+    ),
+    (
+        "locations_get-location",
+        &[
+            "what's our business address and time zone in the CRM?",
+            "show this sub-account's settings",
+            "which company is this account for?",
+            "sub-account",
+            "business profile",
+            "account settings",
         ],
     ),
     (
@@ -6020,6 +6196,28 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "opportunities_get-opportunity",
+        &[
+            "open the Acme renewal deal",
+            "how much is that opportunity worth?",
+            "what stage is Dana's deal in?",
+            "deal",
+            "sale",
+            "opportunity details",
+        ],
+    ),
+    (
+        "opportunities_get-pipelines",
+        &[
+            "what stages does our sales pipeline have?",
+            "list our pipelines",
+            "what's the id of the Closed Won stage?",
+            "stages",
+            "funnel stages",
+            "sales process",
+        ],
+    ),
+    (
         "opportunities_remove-followers-opportunity",
         &[
             "take me off the Jensen deal, I don't need the updates",
@@ -6041,6 +6239,30 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "find deals",
             "look up deals",
             "pipeline search",
+        ],
+    ),
+    (
+        "opportunities_search-opportunity",
+        &[
+            "which deals are open in the sales pipeline?",
+            "show lost opportunities from last month",
+            "find the deal for Acme Corp",
+            "deals",
+            "pipeline",
+            "sales",
+            "leads board",
+        ],
+    ),
+    (
+        "opportunities_update-opportunity",
+        &[
+            "move Acme's deal to Proposal Sent",
+            "mark the Smith deal as won",
+            "change the deal value to $12,000",
+            "move deal",
+            "change stage",
+            "win deal",
+            "update deal",
         ],
     ),
     (
@@ -6184,6 +6406,17 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "payments_get-order-by-id",
+        &[
+            "what's in order 1042?",
+            "show the details of that purchase",
+            "did this order include shipping?",
+            "purchase",
+            "sale",
+            "order details",
+        ],
+    ),
+    (
         "payments_get-subscription-by-id",
         &[
             "when does Mark's gym membership bill next?",
@@ -6279,6 +6512,18 @@ pub static KEYWORDS: &[(&str, &[&str])] = &[
             "plans",
             "retainers",
             "auto-billing",
+        ],
+    ),
+    (
+        "payments_list-transactions",
+        &[
+            "show this week's payments",
+            "did Marco's card charge go through?",
+            "list refunds from last month",
+            "payments",
+            "charges",
+            "receipts",
+            "refunds",
         ],
     ),
     (
