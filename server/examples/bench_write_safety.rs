@@ -127,6 +127,7 @@ async fn main() {
             args_sha256: args_digest(&args),
             decision: Decision::Sent,
             reason: None,
+            preflight: None,
             status: None,
             ids: vec![],
             duration_us: 0,

@@ -48,6 +48,8 @@ async fn stdio_serves_every_generated_tool_and_logs_only_to_stderr() {
         // confirmation (on by default in the CLI) and the audit log are tested in write_safety.rs.
         .env("HIGHLEVEL_MCP_CONFIRM", "none")
         .env("HIGHLEVEL_MCP_AUDIT_LOG", "none")
+        // Preflight reads would add requests to the one-request-per-call check (preflight.rs).
+        .env("HIGHLEVEL_MCP_PREFLIGHT", "off")
         .env_remove("HIGHLEVEL_MCP_TOKEN_FILE");
     let (transport, stderr) = TokioChildProcess::builder(cmd)
         .stderr(Stdio::piped())
