@@ -190,7 +190,18 @@ fn strip(v: &Value, names: bool) -> Value {
     match v {
         Value::Object(m) => {
             let mut out = Map::new();
+            let scalar_example_type = (!names).then(|| object_with_scalar_example(m)).flatten();
             for (k, child) in m {
+                if k == "type"
+                    && let Some(t) = scalar_example_type
+                {
+                    out.insert(k.clone(), json!(t));
+                    out.insert(
+                        FIX_KEY.into(),
+                        json!(format!("HighLevel declares `type: object` with no fields, but its example is a {t}")),
+                    );
+                    continue;
+                }
                 if !names && (WORD_KEYS.contains(&k.as_str()) || k.starts_with("x-")) {
                     continue;
                 }
@@ -207,6 +218,35 @@ fn strip(v: &Value, names: bool) -> Value {
         }
         Value::Array(a) => Value::Array(a.iter().map(|x| strip(x, false)).collect()),
         other => other.clone(),
+    }
+}
+
+/// The JSON type of the example of a schema declared `type: object` with no structure at all
+/// (192 such in HighLevel's files: `"type": "object", "example": "post"` for a post type that
+/// is one of post, story, reel). Its values are scalars, so the declared type would refuse every
+/// correct argument.
+fn object_with_scalar_example(m: &Map<String, Value>) -> Option<&'static str> {
+    if m.get("type").and_then(Value::as_str) != Some("object") {
+        return None;
+    }
+    let structured = [
+        "properties",
+        "additionalProperties",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "items",
+        "$ref",
+    ];
+    if structured.iter().any(|k| m.contains_key(*k)) {
+        return None;
+    }
+    match m.get("example")? {
+        Value::String(_) => Some("string"),
+        Value::Bool(_) => Some("boolean"),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
+        Value::Number(_) => Some("number"),
+        _ => None,
     }
 }
 
@@ -481,6 +521,16 @@ mod tests {
         assert_eq!(s["properties"]["description"], json!({"type": "string"}));
         assert_eq!(s["properties"]["title"].get("type"), None);
         assert!(s["properties"]["title"].get(FIX_KEY).is_some());
+    }
+
+    #[test]
+    fn an_object_with_a_string_example_is_a_string() {
+        let v = json!({"properties": {"type": {"type": "object", "example": "post"},
+                                      "meta": {"type": "object", "example": {"a": 1}}}});
+        let s = strip(&v, false);
+        assert_eq!(s["properties"]["type"]["type"], json!("string"));
+        assert!(s["properties"]["type"].get(FIX_KEY).is_some());
+        assert_eq!(s["properties"]["meta"]["type"], json!("object"));
     }
 
     #[test]

@@ -69,6 +69,27 @@ fn sample(schema: &Value, depth: usize) -> Value {
             Value::Object(out)
         }
         _ => {
+            if let Some(pattern) = schema.get("pattern") {
+                // The first everyday value the pattern accepts.
+                let check = json!({ "pattern": pattern });
+                let candidates = [
+                    "America/New_York",
+                    "2026-12-07",
+                    "09:00",
+                    "#1a2b3c",
+                    "abc",
+                    "ABC",
+                    "123",
+                    "a@example.com",
+                    "https://example.com/x",
+                ];
+                if let Some(c) = candidates
+                    .iter()
+                    .find(|c| jsonschema::is_valid(&check, &json!(c)))
+                {
+                    return json!(c);
+                }
+            }
             let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(1) as usize;
             match schema.get("format").and_then(Value::as_str) {
                 Some("date-time") => json!("2026-12-07T10:00:00Z"),
@@ -117,8 +138,16 @@ fn every_compiled_tool_builds_its_request() {
         if path.contains('{') || path.contains('}') {
             problems.push(format!("{}: unfilled path {path}", def.name));
         }
-        // A path variable's value is one percent-encoded segment ("x/y z" → "x%2Fy%20z").
-        if def.path.contains("{") && !def.path.contains("{locationId}") && !path.contains("%2F") {
+        // A path variable's free-text value is one percent-encoded segment ("x/y z" →
+        // "x%2Fy%20z"); enum and pattern values carry no slash.
+        let free_text_path_arg = def.params.iter().any(|p| {
+            p.location == runtime::ParamIn::Path
+                && p.wire != "locationId"
+                && compiled.input_schema["properties"]
+                    .get(p.name.as_ref())
+                    .is_some_and(|s| s.get("enum").is_none() && s.get("pattern").is_none())
+        });
+        if free_text_path_arg && !path.contains("%2F") {
             problems.push(format!("{}: path variable not encoded in {path}", def.name));
         }
         if req

@@ -77,7 +77,7 @@ pub static TOOL: runtime::ToolDef = runtime::ToolDef {
     ),
     output_schema: ::core::option::Option::Some(
         ::std::borrow::Cow::Borrowed(
-            r#"{"properties":{"assignedUserId":{"type":"string"},"calendarId":{"type":"string"},"endTime":{"type":"object"},"id":{"type":"string"},"locationId":{"type":"string"},"startTime":{"type":"object"},"title":{"type":"string"}},"type":"object"}"#,
+            r#"{"properties":{"assignedUserId":{"type":"string"},"calendarId":{"type":"string"},"endTime":{"type":"string"},"id":{"type":"string"},"locationId":{"type":"string"},"startTime":{"type":"string"},"title":{"type":"string"}},"type":"object"}"#,
         ),
     ),
     wrap_result: false,
