@@ -177,21 +177,26 @@ async fn main() {
     }
     stats("audit per performed write (2 records)", per_write);
 
-    // The whole write with and without the audit, interleaved so drift hits both alike.
+    // The whole write with and without the audit, interleaved (in alternating order) so drift
+    // and any first-or-second effect hit both alike.
     let (mut plain, mut logged) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        let t = Instant::now();
-        let _ = upstream.call(&delete, &req, &token).await;
-        plain.push(t.elapsed());
-        let t = Instant::now();
-        let call = call_at(t);
-        let ticket = audited
-            .before_send(&call, None, reader)
-            .await
-            .expect("sent");
-        let (result, stats) = upstream.call(&delete, &req, &token).await;
-        audited.after_send(ticket, &call, &result, stats.status);
-        logged.push(t.elapsed());
+    for i in 0..n {
+        for audit_now in [i % 2 == 0, i % 2 == 1] {
+            let t = Instant::now();
+            if audit_now {
+                let call = call_at(t);
+                let ticket = audited
+                    .before_send(&call, None, reader)
+                    .await
+                    .expect("sent");
+                let (result, stats) = upstream.call(&delete, &req, &token).await;
+                audited.after_send(ticket, &call, &result, stats.status);
+                logged.push(t.elapsed());
+            } else {
+                let _ = upstream.call(&delete, &req, &token).await;
+                plain.push(t.elapsed());
+            }
+        }
     }
     stats("write, interleaved: no audit", plain);
     stats("write, interleaved: with audit", logged);

@@ -128,6 +128,8 @@ pub struct Call<'a> {
 #[derive(Debug)]
 pub struct Ticket {
     seq: Option<u64>,
+    /// The arguments' digest, computed once per call for every record and the token binding.
+    args_sha256: String,
 }
 
 fn text_result(value: &Value, error: bool) -> CallToolResult {
@@ -219,6 +221,7 @@ impl Safety {
     fn log(
         &self,
         call: &Call<'_>,
+        args_sha256: &str,
         decision: Decision,
         reason: Option<String>,
         preflight: Option<&str>,
@@ -241,7 +244,7 @@ impl Safety {
             method,
             path,
             args: audit::summarize(call.args),
-            args_sha256: audit::args_digest(call.args),
+            args_sha256: args_sha256.to_owned(),
             decision,
             reason,
             preflight: preflight.map(str::to_owned),
@@ -258,9 +261,16 @@ impl Safety {
         if !Self::is_write(call.def) {
             return None;
         }
-        self.log(call, Decision::Refused, Some(reason.to_owned()), None)
-            .err()
-            .map(|e| text_result(&json!(e), true))
+        let digest = audit::args_digest(call.args);
+        self.log(
+            call,
+            &digest,
+            Decision::Refused,
+            Some(reason.to_owned()),
+            None,
+        )
+        .err()
+        .map(|e| text_result(&json!(e), true))
     }
 
     /// Decides whether `call` is sent now: `Ok` to send, `Err` with the result to return instead
@@ -273,7 +283,10 @@ impl Safety {
     ) -> Result<Ticket, CallToolResult> {
         let refuse_unlogged = |e: String| text_result(&json!(e), true);
         if !Self::is_write(call.def) {
-            return Ok(Ticket { seq: None });
+            return Ok(Ticket {
+                seq: None,
+                args_sha256: String::new(),
+            });
         }
         let checked = match &self.preflight {
             Some(p) => p.run(call, reader).await,
@@ -281,24 +294,37 @@ impl Safety {
         };
         let note = checked.as_ref().map(preflight::Report::note);
         let note = note.as_deref();
+        let digest = if self.audit.is_some() || self.tokens.is_some() {
+            audit::args_digest(call.args)
+        } else {
+            String::new()
+        };
         if let Some(report) = checked.as_ref().filter(|r| r.failed()) {
-            self.log(call, Decision::Refused, Some(report.reason()), note)
-                .map_err(refuse_unlogged)?;
+            self.log(
+                call,
+                &digest,
+                Decision::Refused,
+                Some(report.reason()),
+                note,
+            )
+            .map_err(refuse_unlogged)?;
             return Err(report.refusal(&call.def.name));
         }
         if self.dry_run {
             let preview = self.preview(call, reader, None, note).await;
-            self.log(call, Decision::DryRun, None, note)
+            self.log(call, &digest, Decision::DryRun, None, note)
                 .map_err(refuse_unlogged)?;
             return Err(text_result(&preview, false));
         }
         let (Some(tokens), true) = (&self.tokens, self.gates(call.def)) else {
             let seq = self
-                .log(call, Decision::Sent, None, note)
+                .log(call, &digest, Decision::Sent, None, note)
                 .map_err(refuse_unlogged)?;
-            return Ok(Ticket { seq });
+            return Ok(Ticket {
+                seq,
+                args_sha256: digest,
+            });
         };
-        let digest = audit::args_digest(call.args);
         let binding = Binding {
             tool: &call.def.name,
             args_sha256: &digest,
@@ -310,7 +336,7 @@ impl Safety {
                 let preview = self
                     .preview(call, reader, Some((&token, tokens.ttl())), note)
                     .await;
-                self.log(call, Decision::Previewed, None, note)
+                self.log(call, &digest, Decision::Previewed, None, note)
                     .map_err(refuse_unlogged)?;
                 Err(text_result(&preview, false))
             }
@@ -322,12 +348,15 @@ impl Safety {
                 match checked {
                     Ok(()) => {
                         let seq = self
-                            .log(call, Decision::Confirmed, None, note)
+                            .log(call, &digest, Decision::Confirmed, None, note)
                             .map_err(refuse_unlogged)?;
-                        Ok(Ticket { seq })
+                        Ok(Ticket {
+                            seq,
+                            args_sha256: digest,
+                        })
                     }
                     Err(why) => {
-                        self.log(call, Decision::Refused, Some(why.clone()), note)
+                        self.log(call, &digest, Decision::Refused, Some(why.clone()), note)
                             .map_err(refuse_unlogged)?;
                         Err(text_result(&json!(format!("not performed: {why}")), true))
                     }
@@ -347,13 +376,19 @@ impl Safety {
         let (Some(log), Some(seq)) = (&self.audit, ticket.seq) else {
             return;
         };
-        let response = result.structured_content.clone().or_else(|| {
-            result
-                .content
-                .first()
-                .and_then(|c| c.as_text())
-                .and_then(|t| serde_json::from_str(&t.text).ok())
-        });
+        // Borrowed, not cloned: a write's answer can be large and only its ids are wanted.
+        let parsed: Option<Value>;
+        let response = match &result.structured_content {
+            Some(v) => Some(v),
+            None => {
+                parsed = result
+                    .content
+                    .first()
+                    .and_then(|c| c.as_text())
+                    .and_then(|t| serde_json::from_str(&t.text).ok());
+                parsed.as_ref()
+            }
+        };
         let entry = Entry {
             time: audit::rfc3339(SystemTime::now()),
             principal: call.principal.to_owned(),
@@ -365,12 +400,12 @@ impl Safety {
                 .map(|r| r.path_and_query.clone())
                 .unwrap_or_default(),
             args: json!({"of_seq": seq}),
-            args_sha256: audit::args_digest(call.args),
+            args_sha256: ticket.args_sha256,
             decision: Decision::Outcome,
             reason: (result.is_error == Some(true)).then(|| "the upstream call failed".to_owned()),
             preflight: None,
             status: Some(status),
-            ids: preview::ids(call.def, call.args, response.as_ref()),
+            ids: preview::ids(call.def, call.args, response),
             duration_us: call.started.elapsed().as_micros() as u64,
         };
         if let Err(e) = log.append(&entry) {
