@@ -32,8 +32,13 @@ fn safety(log: &Path, preflight: bool, confirm: &str, budget: Duration) -> Safet
     .expect("safety")
 }
 
+/// The default (hosted) tools: every checked write and the reads the tests chain ids from.
 fn generated_tools() -> Vec<runtime::ToolDef> {
-    generated::tools().iter().map(|t| (*t).clone()).collect()
+    generated::tools()
+        .iter()
+        .filter(|t| generated::hosted().contains(&t.name.as_ref()))
+        .map(|t| (*t).clone())
+        .collect()
 }
 
 async fn recording(log: &Path, preflight: bool, confirm: &str) -> (Harness, Client) {
