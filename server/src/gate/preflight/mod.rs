@@ -213,7 +213,7 @@ impl Preflight {
                 .iter()
                 .find(|t| t.name == name)
                 .ok_or_else(|| {
-                    format!("preflight: the read tool `{name}` is not compiled in; fix gate/preflight.rs RULES")
+                    format!("preflight: the read tool `{name}` is not compiled in; fix RULES in server/src/gate/preflight/mod.rs")
                 })?;
             reads.insert(name, CompiledTool::new((*def).clone())?);
         }
