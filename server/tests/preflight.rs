@@ -523,3 +523,44 @@ async fn against_the_sandbox_wrong_ids_never_reach_it_and_right_ones_do() {
     );
     assert_eq!(server::audit::verify(&log).map(|n| n > 0), Ok(true));
 }
+
+#[tokio::test]
+async fn a_dry_run_runs_the_checks_too() {
+    let log = temp_log("dry");
+    let h = start(Setup {
+        tools: generated_tools(),
+        safety: Safety::new(SafetyConfig {
+            dry_run: true,
+            audit_log: Some(log.clone()),
+            preflight: true,
+            ..SafetyConfig::default()
+        })
+        .expect("safety"),
+        ..Setup::default()
+    })
+    .await;
+    let c = legacy_client(&h.url, Some(PIT), &[("locationId", LOC)]).await;
+    let tool = "contacts_remove-tags";
+    let args = json!({"contactId": "c1", "tags": ["vip"]});
+    h.upstream.push(Canned::json(
+        200,
+        json!({"contact": {"id": "c1", "locationId": "OTHER"}}),
+    ));
+    problems(&call(&c, tool, args.clone()).await);
+    h.upstream.push(Canned::json(
+        200,
+        json!({"contact": {"id": "c1", "locationId": LOC}}),
+    ));
+    let pv = json_of(&call(&c, tool, args).await);
+    assert!(
+        pv["status"].as_str().is_some_and(|s| s.contains("dry run")),
+        "{pv}"
+    );
+    assert_eq!(pv["preflight"], "passed: contact-of-location");
+    assert!(
+        sent(&h).iter().all(|r| r.starts_with("GET ")),
+        "{:?}",
+        sent(&h)
+    );
+    assert_eq!(decision(&log, tool)["decision"], "dry-run");
+}
