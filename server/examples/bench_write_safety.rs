@@ -1,6 +1,9 @@
-//! Benchmark (not a test) of what write safety adds to a call: the audit record of one write, and
-//! a gated call's preview with and without its before-read, beside the ungated write itself, all
-//! against an in-process upstream on 127.0.0.1. Prints medians and p90s.
+//! Benchmark (not a test) of what write safety adds to a call, beside the ungated write itself
+//! measured in the same run: against an in-process upstream on 127.0.0.1, one audit record, the
+//! audit work of one performed write as the server does it (the `sent` record before, the
+//! `outcome` record after), the whole write with and without the audit log (interleaved), and a
+//! gated call's preview with and without its before-read; then against the in-process sandbox,
+//! the preflight checks of three default tools beside the sandbox write. Prints medians and p90s.
 //!
 //! `cargo run --release -p server --example bench_write_safety [N]` (default N = 2000).
 
@@ -10,6 +13,7 @@ use std::time::{Duration, Instant};
 use runtime::{Annotations, CallContext, HttpMethod, LocationSlot, ParamDef, ParamIn, ToolDef};
 use serde_json::json;
 use server::audit::{AuditLog, Decision, Entry, args_digest, summarize};
+use server::gate::preflight::{DEFAULT_BUDGET, Preflight};
 use server::gate::{Call, Reader, Safety, SafetyConfig, parse_confirm};
 use server::{Secret, ServedTools, Upstream, UpstreamConfig};
 
@@ -127,6 +131,7 @@ async fn main() {
             args_sha256: args_digest(&args),
             decision: Decision::Sent,
             reason: None,
+            preflight: None,
             status: None,
             ids: vec![],
             duration_us: 0,
@@ -134,7 +139,67 @@ async fn main() {
         log.append(&entry).expect("append");
         audit.push(t.elapsed());
     }
-    stats("audit record per write", audit);
+    stats("audit record (one line)", audit);
+
+    // The audit work of one performed write, through the same calls the handler makes: the
+    // `sent` record before sending, the `outcome` record (ids from the response) after.
+    let audited = Safety::new(SafetyConfig {
+        audit_log: Some(dir.join("server.jsonl")),
+        ..SafetyConfig::default()
+    })
+    .expect("audited");
+    let empty = ServedTools::default();
+    let reader = Reader {
+        tools: &empty,
+        upstream: &upstream,
+        token: &token,
+        location: Some("LOC1"),
+    };
+    let (answer, _) = upstream.call(&delete, &req, &token).await;
+    let call_at = |t: Instant| Call {
+        def: &delete,
+        args: &args,
+        principal: "header:0123abcd",
+        location: Some("LOC1"),
+        req: Some(&req),
+        started: t,
+    };
+    let mut per_write = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let call = call_at(t);
+        let ticket = audited
+            .before_send(&call, None, reader)
+            .await
+            .expect("sent");
+        audited.after_send(ticket, &call, &answer, 200);
+        per_write.push(t.elapsed());
+    }
+    stats("audit per performed write (2 records)", per_write);
+
+    // The whole write with and without the audit, interleaved (in alternating order) so drift
+    // and any first-or-second effect hit both alike.
+    let (mut plain, mut logged) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        for audit_now in [i % 2 == 0, i % 2 == 1] {
+            let t = Instant::now();
+            if audit_now {
+                let call = call_at(t);
+                let ticket = audited
+                    .before_send(&call, None, reader)
+                    .await
+                    .expect("sent");
+                let (result, stats) = upstream.call(&delete, &req, &token).await;
+                audited.after_send(ticket, &call, &result, stats.status);
+                logged.push(t.elapsed());
+            } else {
+                let _ = upstream.call(&delete, &req, &token).await;
+                plain.push(t.elapsed());
+            }
+        }
+    }
+    stats("write, interleaved: no audit", plain);
+    stats("write, interleaved: with audit", logged);
     let _ = std::fs::remove_dir_all(&dir);
 
     // A gated call's preview (token issued), with and without the before-read.
@@ -169,5 +234,107 @@ async fn main() {
             v.push(t.elapsed());
         }
         stats(label, v);
+    }
+
+    sandbox_preflight(n).await;
+}
+
+/// A compiled-in tool by name.
+fn generated(name: &str) -> runtime::CompiledTool {
+    let def = generated::tools()
+        .iter()
+        .find(|t| t.name == name)
+        .expect("compiled in");
+    runtime::CompiledTool::new((*def).clone()).expect("compiles")
+}
+
+/// The preflight checks of three default tools against the in-process sandbox, beside the
+/// sandbox write of the first two (same run, same client).
+async fn sandbox_preflight(n: usize) {
+    let sb = sandbox::Sandbox::start(sandbox::SandboxConfig::for_tests())
+        .await
+        .expect("sandbox");
+    let upstream = Upstream::new(UpstreamConfig {
+        base_url: sb.base_url(),
+        ..Default::default()
+    })
+    .expect("upstream");
+    let token = Secret::new("pit-bench").expect("token");
+    let loc = sandbox::DEMO_LOCATION_ID;
+    let contact = sb.state().contacts(loc)[0]["id"]
+        .as_str()
+        .expect("contact")
+        .to_owned();
+    let opp = sb.state().opportunities(loc)[0].clone();
+    let field = sb.state().custom_fields(loc)[0]["id"]
+        .as_str()
+        .expect("field")
+        .to_owned();
+    let obj = |v: serde_json::Value| v.as_object().cloned().expect("object");
+    let cases = [
+        (
+            "contacts_update-contact",
+            obj(json!({"contactId": contact, "firstName": "Bench"})),
+            true,
+        ),
+        (
+            "opportunities_update-opportunity",
+            obj(json!({"id": opp["id"], "pipelineId": opp["pipelineId"],
+                       "pipelineStageId": opp["pipelineStageId"]})),
+            true,
+        ),
+        (
+            "contacts_create-contact",
+            obj(json!({"firstName": "Bench", "customFields": [{"id": field, "field_value": "x"}]})),
+            false,
+        ),
+    ];
+    let preflight = Preflight::new(DEFAULT_BUDGET).expect("preflight");
+    let empty = ServedTools::default();
+    let reader = Reader {
+        tools: &empty,
+        upstream: &upstream,
+        token: &token,
+        location: Some(loc),
+    };
+    for (name, args, write) in cases {
+        let compiled = generated(name);
+        let req = compiled
+            .prepare(
+                &args,
+                CallContext {
+                    location_id: Some(loc),
+                },
+            )
+            .expect("request");
+        let (mut sent, mut checked) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            if write {
+                let t = Instant::now();
+                let (r, _) = upstream.call(&compiled.def, &req, &token).await;
+                assert_ne!(r.is_error, Some(true), "{name} write failed");
+                sent.push(t.elapsed());
+            }
+            let t = Instant::now();
+            let call = Call {
+                def: &compiled.def,
+                args: &args,
+                principal: "server",
+                location: Some(loc),
+                req: Some(&req),
+                started: t,
+            };
+            let report = preflight.run(&call, reader).await.expect("checked");
+            assert!(
+                report.problems.is_empty() && report.unverified.is_empty(),
+                "{name}: {}",
+                report.note()
+            );
+            checked.push(t.elapsed());
+        }
+        if write {
+            stats(&format!("sandbox: {name} write"), sent);
+        }
+        stats(&format!("sandbox: {name} preflight"), checked);
     }
 }

@@ -51,6 +51,8 @@ async fn stdio_serves_every_generated_tool_and_logs_only_to_stderr() {
         // Every compiled tool, not only the default (hosted) set, so the listing is all files.
         .env("HIGHLEVEL_MCP_TOOLSETS", "all")
         .env("HIGHLEVEL_MCP_AGENCY", "true")
+        // Preflight reads would add requests to the one-request-per-call check (preflight.rs).
+        .env("HIGHLEVEL_MCP_PREFLIGHT", "off")
         .env_remove("HIGHLEVEL_MCP_TOKEN_FILE");
     let (transport, stderr) = TokioChildProcess::builder(cmd)
         .stderr(Stdio::piped())

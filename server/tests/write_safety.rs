@@ -121,6 +121,7 @@ fn safety(audit: Option<&Path>, ttl: Duration, dry_run: bool) -> Safety {
         token_ttl: ttl,
         dry_run,
         audit_log: audit.map(Path::to_owned),
+        ..SafetyConfig::default()
     })
     .expect("safety")
 }

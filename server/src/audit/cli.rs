@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{Filter, filter, read, to_csv, verify};
+use super::{Filter, filter, read, to_csv, verify_detail};
 
 /// `audit` and its subcommands.
 #[derive(Debug, Args)]
@@ -84,11 +84,19 @@ pub fn run(args: &AuditArgs) -> Result<String, String> {
         .clone()
         .unwrap_or_else(crate::gate::cli::default_audit_path);
     match &args.command {
-        AuditCommand::Verify => verify(&path).map(|n| {
-            format!(
-                "ok: {n} record(s) in {}, hash chain intact\n",
+        AuditCommand::Verify => verify_detail(&path).map(|v| {
+            let mut out = format!(
+                "ok: {} record(s) in {}, hash chain intact\n",
+                v.records,
                 path.display()
-            )
+            );
+            if let Some(cp) = v.checkpoint {
+                out.push_str(&format!(
+                    "{} older record(s) (seq {} to {}, the last at {}) were pruned by retention (cutoff {}); the chain continues from the last one's hash\n",
+                    cp.pruned, cp.first_seq, cp.seq, cp.last_time, cp.cutoff
+                ));
+            }
+            out
         }),
         AuditCommand::List(sel) => {
             let records = filter(read(&path)?, &sel.filter());

@@ -11,9 +11,12 @@
 //! one `write` call each and not fsynced (a process crash loses nothing written; a power loss
 //! may lose the last lines, which `verify` then reports as a short chain, not as tampering).
 //! `highlevel-mcp audit list|export|verify` reads the file ([`read`], [`filter`], [`to_csv`]).
+//! `--audit-retention-days` removes old records at start-up behind a checkpoint line that keeps
+//! the chain verifiable ([`retention`]).
 
 pub mod cli;
 mod record;
+pub mod retention;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -61,9 +64,14 @@ impl AuditLog {
                 let line =
                     line.map_err(|e| format!("cannot read the audit log {}: {e}", path.display()))?;
                 if let Some((body, hash)) = split_hash(&line) {
-                    prev = hash.to_owned();
-                    seq = serde_json::from_str::<serde_json::Value>(&format!("{body}}}"))
-                        .ok()
+                    let value =
+                        serde_json::from_str::<serde_json::Value>(&format!("{body}}}")).ok();
+                    // After a checkpoint the chain goes on from the last pruned record's hash.
+                    prev = match value.as_ref().and_then(retention::Checkpoint::of) {
+                        Some(cp) => cp.last_hash,
+                        None => hash.to_owned(),
+                    };
+                    seq = value
                         .and_then(|v| v.get("seq").and_then(serde_json::Value::as_u64))
                         .unwrap_or(seq);
                 }
@@ -142,12 +150,32 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// What [`verify_detail`] found in an intact log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Records checked (the checkpoint not counted).
+    pub records: usize,
+    /// The retention checkpoint the file starts with, when records were pruned.
+    pub checkpoint: Option<retention::Checkpoint>,
+}
+
 /// Checks the chain of the file at `path`: `Ok(n)` records, or the first bad record (1-based line
 /// number) and what is wrong with it.
 pub fn verify(path: &Path) -> Result<usize, String> {
+    verify_detail(path).map(|v| v.records)
+}
+
+/// [`verify`], also returning the retention checkpoint. A checkpoint is accepted only as the
+/// first line, with the genesis `prev` and its own hash intact; the record after it must link to
+/// its `last_hash` and carry the next `seq`.
+pub fn verify_detail(path: &Path) -> Result<Verified, String> {
     let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut prev = GENESIS.to_owned();
-    let mut n = 0;
+    let mut next_seq: Option<u64> = None;
+    let mut out = Verified {
+        records: 0,
+        checkpoint: None,
+    };
     for (i, line) in BufReader::new(f).lines().enumerate() {
         let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let at = i + 1;
@@ -171,10 +199,33 @@ pub fn verify(path: &Path) -> Result<usize, String> {
                 "record {at} (line {at}) was altered: its content does not match its hash"
             ));
         }
-        prev = hash.to_owned();
-        n += 1;
+        let seq = value.get("seq").and_then(serde_json::Value::as_u64);
+        if let (Some(want), Some(got)) = (next_seq, seq)
+            && want != got
+        {
+            return Err(format!(
+                "record {at} (line {at}) has seq {got} where {want} was expected (records were removed or renumbered)"
+            ));
+        }
+        next_seq = seq.map(|s| s + 1);
+        let checkpoint = retention::Checkpoint::of(&value);
+        match checkpoint {
+            Some(cp) if at == 1 => {
+                prev = cp.last_hash.clone();
+                out.checkpoint = Some(cp);
+            }
+            Some(_) => {
+                return Err(format!(
+                    "record {at} (line {at}) is a retention checkpoint, which only the first line may be: the file was edited"
+                ));
+            }
+            None => {
+                prev = hash.to_owned();
+                out.records += 1;
+            }
+        }
     }
-    Ok(n)
+    Ok(out)
 }
 
 /// Every record of the file at `path`, parsed (lines that are not JSON are skipped; `verify`
@@ -207,6 +258,7 @@ mod tests {
             args_sha256: "ab".into(),
             decision: Decision::Sent,
             reason: None,
+            preflight: None,
             status: Some(200),
             ids: vec!["1".into()],
             duration_us: 5,

@@ -61,6 +61,9 @@ pub struct Entry {
     pub decision: Decision,
     /// Why, for refusals and failures.
     pub reason: Option<String>,
+    /// What the preflight checks found (`passed: ...`, `failed: ...`, `unverified ...`);
+    /// `None` when no check applied or preflight is off.
+    pub preflight: Option<String>,
     /// Upstream HTTP status (outcome records), 0 when none came back.
     pub status: Option<u16>,
     /// Ids created or changed, from the path and the response.
@@ -76,7 +79,7 @@ impl Entry {
         let mut s = String::with_capacity(512);
         let _ = write!(
             s,
-            "{{\"seq\":{seq},\"time\":{},\"prev\":\"{prev}\",\"principal\":{},\"location\":{},\"tool\":{},\"method\":{},\"path\":{},\"decision\":\"{}\",\"reason\":{},\"status\":{},\"ids\":{},\"duration_us\":{},\"args_sha256\":\"{}\",\"args\":{}",
+            "{{\"seq\":{seq},\"time\":{},\"prev\":\"{prev}\",\"principal\":{},\"location\":{},\"tool\":{},\"method\":{},\"path\":{},\"decision\":\"{}\",\"reason\":{},\"preflight\":{},\"status\":{},\"ids\":{},\"duration_us\":{},\"args_sha256\":\"{}\",\"args\":{}",
             q(&self.time),
             q(&self.principal),
             self.location.as_deref().map_or("null".to_owned(), q),
@@ -85,6 +88,7 @@ impl Entry {
             q(&self.path),
             self.decision.as_str(),
             self.reason.as_deref().map_or("null".to_owned(), q),
+            self.preflight.as_deref().map_or("null".to_owned(), q),
             self.status.map_or("null".to_owned(), |s| s.to_string()),
             json!(self.ids),
             self.duration_us,
@@ -204,7 +208,7 @@ pub fn filter(all: Vec<Value>, f: &Filter) -> Vec<Value> {
 }
 
 /// The CSV columns of `audit export --format csv`.
-pub const CSV_COLUMNS: [&str; 14] = [
+pub const CSV_COLUMNS: [&str; 15] = [
     "seq",
     "time",
     "principal",
@@ -214,6 +218,7 @@ pub const CSV_COLUMNS: [&str; 14] = [
     "path",
     "decision",
     "reason",
+    "preflight",
     "status",
     "ids",
     "duration_us",

@@ -1,10 +1,11 @@
 //! The write-safety flags of `serve` and `stdio` (`--confirm`, `--confirm-ttl-secs`,
-//! `--dry-run`, `--audit-log`) and how they become a [`SafetyConfig`].
+//! `--dry-run`, `--preflight`, `--audit-log`, `--audit-retention-days`) and how they become a
+//! [`SafetyConfig`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::{SafetyConfig, parse_confirm};
 
@@ -36,11 +37,41 @@ pub struct SafetyArgs {
     #[arg(long, env = "HIGHLEVEL_MCP_DRY_RUN")]
     pub dry_run: bool,
 
+    /// Check the ids a write names with cheap reads before sending it (a stage of that pipeline,
+    /// a contact of this location, custom fields of this location); a wrong id refuses the write.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_PREFLIGHT",
+        value_enum,
+        default_value_t = Switch::On,
+        value_name = "on|off"
+    )]
+    pub preflight: Switch,
+
     /// Append-only, hash-chained JSONL record of every write attempt; `none` keeps no record.
     /// Default: $XDG_STATE_HOME/highlevel-mcp/audit.jsonl (or ~/.local/state/...). A write is
     /// refused when this file cannot be written.
     #[arg(long, env = "HIGHLEVEL_MCP_AUDIT_LOG", value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
+
+    /// At start-up, remove audit records older than this many days, leaving a checkpoint line
+    /// so `audit verify` still checks the rest. Default: keep every record.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_AUDIT_RETENTION_DAYS",
+        value_name = "DAYS",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub audit_retention_days: Option<u32>,
+}
+
+/// An on/off flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 /// The default audit log path: `$XDG_STATE_HOME/highlevel-mcp/audit.jsonl`, else
@@ -73,6 +104,11 @@ impl SafetyArgs {
             token_ttl: Duration::from_secs(self.confirm_ttl_secs.max(1)),
             dry_run: self.dry_run,
             audit_log,
+            audit_retention: self
+                .audit_retention_days
+                .map(|d| Duration::from_secs(u64::from(d) * 86_400)),
+            preflight: self.preflight == Switch::On,
+            preflight_budget: super::preflight::DEFAULT_BUDGET,
         })
     }
 }

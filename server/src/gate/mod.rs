@@ -16,10 +16,15 @@
 //! record holds the upstream status, the ids and the duration. The preview reads the target
 //! first when a served read tool can ([`preview`]) to name it and diff an update.
 //!
+//! With `--preflight on` (the CLI's default) the ids a write names are checked first with cheap
+//! reads ([`preflight`]); a wrong id refuses the call (decision `refused`, before any preview or
+//! token), a check that could not be made is noted in the record's `preflight` field.
+//!
 //! The token travels as the `confirm` argument: gated tools list it in their inputSchema (and
 //! drop their outputSchema, because a preview is not the operation's output).
 
 pub mod cli;
+pub mod preflight;
 pub mod preview;
 pub mod token;
 
@@ -51,6 +56,12 @@ pub struct SafetyConfig {
     pub dry_run: bool,
     /// The audit log file; `None` keeps no log.
     pub audit_log: Option<PathBuf>,
+    /// Audit records older than this are pruned when the log is opened; `None` keeps all.
+    pub audit_retention: Option<Duration>,
+    /// Check the ids a write names before sending it ([`preflight`]).
+    pub preflight: bool,
+    /// Longest a preflight read may take before its check counts as unverified.
+    pub preflight_budget: Duration,
 }
 
 impl Default for SafetyConfig {
@@ -62,6 +73,9 @@ impl Default for SafetyConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
             dry_run: false,
             audit_log: None,
+            audit_retention: None,
+            preflight: false,
+            preflight_budget: preflight::DEFAULT_BUDGET,
         }
     }
 }
@@ -90,6 +104,7 @@ pub struct Safety {
     dry_run: bool,
     tokens: Option<Tokens>,
     audit: Option<Arc<AuditLog>>,
+    preflight: Option<preflight::Preflight>,
 }
 
 /// One write as the handler sees it once its arguments passed their schema.
@@ -113,6 +128,8 @@ pub struct Call<'a> {
 #[derive(Debug)]
 pub struct Ticket {
     seq: Option<u64>,
+    /// The arguments' digest, computed once per call for every record and the token binding.
+    args_sha256: String,
 }
 
 fn text_result(value: &Value, error: bool) -> CallToolResult {
@@ -128,8 +145,18 @@ impl Safety {
     /// A guard from `cfg`; fails when the audit log cannot be opened.
     pub fn new(cfg: SafetyConfig) -> Result<Self, String> {
         let audit = match &cfg.audit_log {
-            Some(p) => Some(Arc::new(AuditLog::open(p)?)),
+            Some(p) => {
+                if let Some(keep) = cfg.audit_retention {
+                    audit::retention::prune_at_start(p, keep);
+                }
+                Some(Arc::new(AuditLog::open(p)?))
+            }
             None => None,
+        };
+        let preflight = if cfg.preflight {
+            Some(preflight::Preflight::new(cfg.preflight_budget)?)
+        } else {
+            None
         };
         let tokens = if cfg.confirm.is_empty() {
             None
@@ -141,12 +168,13 @@ impl Safety {
             dry_run: cfg.dry_run,
             tokens,
             audit,
+            preflight,
         })
     }
 
-    /// Whether anything is guarded or logged (when not, the handler skips every hook).
+    /// Whether anything is guarded, checked or logged (when not, the handler skips every hook).
     pub fn is_active(&self) -> bool {
-        self.dry_run || self.tokens.is_some() || self.audit.is_some()
+        self.dry_run || self.tokens.is_some() || self.audit.is_some() || self.preflight.is_some()
     }
 
     /// Whether calls of `def` change something (and so are guarded and logged).
@@ -193,8 +221,10 @@ impl Safety {
     fn log(
         &self,
         call: &Call<'_>,
+        args_sha256: &str,
         decision: Decision,
         reason: Option<String>,
+        preflight: Option<&str>,
     ) -> Result<Option<u64>, String> {
         let Some(log) = &self.audit else {
             return Ok(None);
@@ -214,9 +244,10 @@ impl Safety {
             method,
             path,
             args: audit::summarize(call.args),
-            args_sha256: audit::args_digest(call.args),
+            args_sha256: args_sha256.to_owned(),
             decision,
             reason,
+            preflight: preflight.map(str::to_owned),
             status: None,
             ids: vec![],
             duration_us: call.started.elapsed().as_micros() as u64,
@@ -230,9 +261,16 @@ impl Safety {
         if !Self::is_write(call.def) {
             return None;
         }
-        self.log(call, Decision::Refused, Some(reason.to_owned()))
-            .err()
-            .map(|e| text_result(&json!(e), true))
+        let digest = audit::args_digest(call.args);
+        self.log(
+            call,
+            &digest,
+            Decision::Refused,
+            Some(reason.to_owned()),
+            None,
+        )
+        .err()
+        .map(|e| text_result(&json!(e), true))
     }
 
     /// Decides whether `call` is sent now: `Ok` to send, `Err` with the result to return instead
@@ -245,21 +283,48 @@ impl Safety {
     ) -> Result<Ticket, CallToolResult> {
         let refuse_unlogged = |e: String| text_result(&json!(e), true);
         if !Self::is_write(call.def) {
-            return Ok(Ticket { seq: None });
+            return Ok(Ticket {
+                seq: None,
+                args_sha256: String::new(),
+            });
+        }
+        let checked = match &self.preflight {
+            Some(p) => p.run(call, reader).await,
+            None => None,
+        };
+        let note = checked.as_ref().map(preflight::Report::note);
+        let note = note.as_deref();
+        let digest = if self.audit.is_some() || self.tokens.is_some() {
+            audit::args_digest(call.args)
+        } else {
+            String::new()
+        };
+        if let Some(report) = checked.as_ref().filter(|r| r.failed()) {
+            self.log(
+                call,
+                &digest,
+                Decision::Refused,
+                Some(report.reason()),
+                note,
+            )
+            .map_err(refuse_unlogged)?;
+            return Err(report.refusal(&call.def.name));
         }
         if self.dry_run {
-            let preview = self.preview(call, reader, None).await;
-            self.log(call, Decision::DryRun, None)
+            let preview = self.preview(call, reader, None, note).await;
+            self.log(call, &digest, Decision::DryRun, None, note)
                 .map_err(refuse_unlogged)?;
             return Err(text_result(&preview, false));
         }
         let (Some(tokens), true) = (&self.tokens, self.gates(call.def)) else {
             let seq = self
-                .log(call, Decision::Sent, None)
+                .log(call, &digest, Decision::Sent, None, note)
                 .map_err(refuse_unlogged)?;
-            return Ok(Ticket { seq });
+            return Ok(Ticket {
+                seq,
+                args_sha256: digest,
+            });
         };
-        let digest = audit::args_digest(call.args);
         let binding = Binding {
             tool: &call.def.name,
             args_sha256: &digest,
@@ -269,9 +334,9 @@ impl Safety {
             None => {
                 let token = tokens.issue(&binding).map_err(refuse_unlogged)?;
                 let preview = self
-                    .preview(call, reader, Some((&token, tokens.ttl())))
+                    .preview(call, reader, Some((&token, tokens.ttl())), note)
                     .await;
-                self.log(call, Decision::Previewed, None)
+                self.log(call, &digest, Decision::Previewed, None, note)
                     .map_err(refuse_unlogged)?;
                 Err(text_result(&preview, false))
             }
@@ -283,12 +348,15 @@ impl Safety {
                 match checked {
                     Ok(()) => {
                         let seq = self
-                            .log(call, Decision::Confirmed, None)
+                            .log(call, &digest, Decision::Confirmed, None, note)
                             .map_err(refuse_unlogged)?;
-                        Ok(Ticket { seq })
+                        Ok(Ticket {
+                            seq,
+                            args_sha256: digest,
+                        })
                     }
                     Err(why) => {
-                        self.log(call, Decision::Refused, Some(why.clone()))
+                        self.log(call, &digest, Decision::Refused, Some(why.clone()), note)
                             .map_err(refuse_unlogged)?;
                         Err(text_result(&json!(format!("not performed: {why}")), true))
                     }
@@ -308,13 +376,19 @@ impl Safety {
         let (Some(log), Some(seq)) = (&self.audit, ticket.seq) else {
             return;
         };
-        let response = result.structured_content.clone().or_else(|| {
-            result
-                .content
-                .first()
-                .and_then(|c| c.as_text())
-                .and_then(|t| serde_json::from_str(&t.text).ok())
-        });
+        // Borrowed, not cloned: a write's answer can be large and only its ids are wanted.
+        let parsed: Option<Value>;
+        let response = match &result.structured_content {
+            Some(v) => Some(v),
+            None => {
+                parsed = result
+                    .content
+                    .first()
+                    .and_then(|c| c.as_text())
+                    .and_then(|t| serde_json::from_str(&t.text).ok());
+                parsed.as_ref()
+            }
+        };
         let entry = Entry {
             time: audit::rfc3339(SystemTime::now()),
             principal: call.principal.to_owned(),
@@ -326,11 +400,12 @@ impl Safety {
                 .map(|r| r.path_and_query.clone())
                 .unwrap_or_default(),
             args: json!({"of_seq": seq}),
-            args_sha256: audit::args_digest(call.args),
+            args_sha256: ticket.args_sha256,
             decision: Decision::Outcome,
             reason: (result.is_error == Some(true)).then(|| "the upstream call failed".to_owned()),
+            preflight: None,
             status: Some(status),
-            ids: preview::ids(call.def, call.args, response.as_ref()),
+            ids: preview::ids(call.def, call.args, response),
             duration_us: call.started.elapsed().as_micros() as u64,
         };
         if let Err(e) = log.append(&entry) {
@@ -345,6 +420,7 @@ impl Safety {
         call: &Call<'_>,
         reader: Reader<'_>,
         token: Option<(&str, Duration)>,
+        preflight: Option<&str>,
     ) -> Value {
         let def = call.def;
         let mut p = serde_json::Map::new();
@@ -365,6 +441,9 @@ impl Safety {
         }
         p.insert("arguments".into(), Value::Object(call.args.clone()));
         p.insert("risk".into(), json!(def.risk.names()));
+        if let Some(note) = preflight {
+            p.insert("preflight".into(), json!(note));
+        }
         if let Some(t) = preview::read_target(reader, def, call.args).await {
             let mut target = json!({"read_with": t.read_with});
             if let Some(rec) = &t.record {
