@@ -24,7 +24,7 @@ fn json_text(r: &rmcp::model::CallToolResult) -> Value {
 }
 
 #[tokio::test]
-async fn tools_list_shows_only_the_meta_tools() {
+async fn tools_list_shows_the_meta_tools_and_the_connector_tools() {
     let h = start(discovery_setup()).await;
     for client in [
         legacy_client(&h.url, Some(PIT), &[]).await,
@@ -37,7 +37,10 @@ async fn tools_list_shows_only_the_meta_tools() {
             [
                 "search_operations",
                 "describe_operation",
-                "execute_operation"
+                "execute_operation",
+                "search",
+                "fetch",
+                "list_locations"
             ]
         );
         assert!(
