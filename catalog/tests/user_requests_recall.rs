@@ -239,5 +239,6 @@ fn recall_on_user_requests_over_the_compiled_api() {
     }
 }
 
-/// Held-out recall@5 over the compiled API, less a margin (BENCHMARKS.md has the figures).
-const COMPILED_HELD_OUT_AT5_FLOOR: f64 = 0.80;
+/// Held-out recall@5 over the compiled API (0.918 when the keyword weight was chosen on the
+/// tuning half), less a margin of about five requests.
+const COMPILED_HELD_OUT_AT5_FLOOR: f64 = 0.89;

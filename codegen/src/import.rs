@@ -191,7 +191,23 @@ fn strip(v: &Value, names: bool) -> Value {
         Value::Object(m) => {
             let mut out = Map::new();
             let scalar_example_type = (!names).then(|| object_with_scalar_example(m)).flatten();
+            let enum_fix = (!names).then(|| enum_repair(m)).flatten();
             for (k, child) in m {
+                if let Some((values, ty)) = &enum_fix
+                    && (k == "enum" || k == "type")
+                {
+                    if k == "enum" {
+                        out.insert("enum".into(), Value::Array(values.clone()));
+                        out.insert("type".into(), json!(ty));
+                        out.insert(
+                            FIX_KEY.into(),
+                            json!(
+                                "HighLevel nests this enum in a list or types it unlike its values"
+                            ),
+                        );
+                    }
+                    continue;
+                }
                 if k == "type"
                     && let Some(t) = scalar_example_type
                 {
@@ -248,6 +264,36 @@ fn object_with_scalar_example(m: &Map<String, Value>) -> Option<&'static str> {
         Value::Number(_) => Some("number"),
         _ => None,
     }
+}
+
+/// An enum no value can satisfy: its values wrapped in one list (`enum: [["US", "CA"]]`), or of
+/// another JSON type than the declared `type` (string codes typed `number`). Returns the
+/// flattened values and their type.
+fn enum_repair(m: &Map<String, Value>) -> Option<(Vec<Value>, &'static str)> {
+    let values = m.get("enum")?.as_array()?;
+    let flat: Vec<Value> = match values.as_slice() {
+        [Value::Array(inner)] => inner.clone(),
+        _ => values.clone(),
+    };
+    let ty = |v: &Value| match v {
+        Value::String(_) => Some("string"),
+        Value::Bool(_) => Some("boolean"),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
+        Value::Number(_) => Some("number"),
+        _ => None,
+    };
+    let first = ty(flat.first()?)?;
+    if !flat.iter().all(|v| ty(v) == Some(first)) {
+        return None;
+    }
+    let declared = m.get("type").and_then(Value::as_str);
+    let fits = match declared {
+        None => true,
+        Some("number") => first == "integer" || first == "number",
+        Some(d) => d == first,
+    };
+    let nested = flat.len() != values.len() || matches!(values.as_slice(), [Value::Array(_)]);
+    (nested || !fits).then_some((flat, first))
 }
 
 /// Keeps only 2xx responses (errors are HighLevel's generic shapes, rendered by the server).
@@ -531,6 +577,19 @@ mod tests {
         assert_eq!(s["properties"]["type"]["type"], json!("string"));
         assert!(s["properties"]["type"].get(FIX_KEY).is_some());
         assert_eq!(s["properties"]["meta"]["type"], json!("object"));
+    }
+
+    #[test]
+    fn a_nested_or_mistyped_enum_is_repaired() {
+        let v = json!({"properties": {"code": {"type": "number", "enum": [["US", "CA"]]},
+                                      "n": {"type": "number", "enum": [1, 2]}}});
+        let s = strip(&v, false);
+        assert_eq!(s["properties"]["code"]["enum"], json!(["US", "CA"]));
+        assert_eq!(s["properties"]["code"]["type"], json!("string"));
+        assert_eq!(
+            s["properties"]["n"],
+            json!({"type": "number", "enum": [1, 2]})
+        );
     }
 
     #[test]

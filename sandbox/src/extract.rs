@@ -129,6 +129,22 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// An optional JSON object body (`Option<JsonBody>`): a request without a body is `None`; any
+/// body present is read as [`JsonBody`] reads it.
+impl<S: Send + Sync> axum::extract::OptionalFromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        use axum::body::HttpBody;
+        if req.body().size_hint().exact() == Some(0) {
+            return Ok(None);
+        }
+        <JsonBody as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
 /// The body limit, put into request extensions by the guard so 413 messages can state it.
 #[derive(Clone, Copy)]
 pub(crate) struct BodyLimit(pub(crate) usize);

@@ -1,7 +1,7 @@
 //! An in-memory emulator of the HighLevel API v2, for first runs, tests and benchmarks.
 //!
-//! The sandbox serves the endpoints behind the 21 curated tools with HighLevel's request and
-//! response shapes (taken from HighLevel's official OpenAPI files, with the corrections listed in
+//! The sandbox serves the 36 operations behind the default tools (HighLevel's hosted "Top 36")
+//! with HighLevel's request and response shapes (taken from HighLevel's official OpenAPI files, with the corrections listed in
 //! `../shared/notes/spec-quirks.md` beside the project), keeps state in memory, and behaves like the real API at the edges:
 //! bearer auth and the per-endpoint `Version` header are required, unknown ids are 404s, bad
 //! input gets NestJS-style 400/422 bodies, and a per-location rate limit answers 429.
@@ -26,6 +26,7 @@ mod domain;
 mod error;
 mod extract;
 mod guard;
+mod marketing;
 mod seed;
 mod state;
 mod store;

@@ -7,7 +7,10 @@
 //! pipeline and a 3-stage membership pipeline with opportunities in every stage, two calendars
 //! with events on the weekdays of three weeks (the week before the epoch, its week and the week
 //! after: 2026-11-16 to 2026-12-04 for the default epoch; notes on some), contact and
-//! opportunity custom fields, 15 orders and 36 transactions. Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
+//! opportunity custom fields, 15 orders and 36 transactions; blogs, email templates and the social
+//! planner come from `marketing`. Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
+
+mod marketing;
 
 use serde_json::{Value, json};
 
@@ -392,6 +395,7 @@ pub(crate) fn seed(seed: u64, epoch: i64) -> Store {
     seed_opportunities(&mut s, &mut rng, &contact_ids, epoch);
     seed_calendars(&mut s, &mut rng, &contact_ids, epoch);
     seed_payments(&mut s, &mut rng, &contact_ids, epoch);
+    marketing::seed(&mut s, seed, epoch);
     s
 }
 

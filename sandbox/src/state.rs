@@ -5,6 +5,8 @@
 //! It sits above both the store and the seed, because [`SandboxState::reset`] reseeds the store;
 //! keeping it apart from `store.rs` leaves the store free of any dependency on the seed.
 
+mod marketing;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -49,6 +49,8 @@ pub(crate) struct Store {
     pub(crate) orders: HashMap<String, Value>,
     pub(crate) order_order: Vec<String>,
     pub(crate) transactions: Vec<Value>,
+    /// Blogs, email templates and the social planner.
+    pub(crate) marketing: crate::marketing::Marketing,
 }
 
 impl Store {
@@ -76,6 +78,7 @@ impl Store {
             orders: HashMap::new(),
             order_order: Vec::new(),
             transactions: Vec::new(),
+            marketing: Default::default(),
         }
     }
 

@@ -194,6 +194,12 @@ fn lean_arg_schema(schema: &mut Value, depth: usize) {
     if depth > 0 {
         o.remove("description");
     }
+    // `oneOf` refuses a value that fits two alternatives, and HighLevel's alternatives overlap
+    // (an account of type page matches both of attach-oauth-accounts' shapes); the argument check
+    // must accept what any alternative accepts.
+    if let Some(alts) = o.remove("oneOf") {
+        o.insert("anyOf".into(), alts);
+    }
     let long_enum = o
         .get("enum")
         .and_then(Value::as_array)

@@ -1,23 +1,26 @@
 //! The HTTP surface: one module per HighLevel app, and the router that mounts their handlers at
 //! HighLevel's paths byte for byte (trailing slashes included: `GET /contacts/` and
-//! `POST /contacts/` are HighLevel's paths, `/contacts` without the slash is not).
+//! `POST /contacts/` are HighLevel's paths, `/contacts` without the slash is not). `catalog`
+//! lists what is emulated and answers everything else.
 
+mod blogs;
 mod calendars;
+mod catalog;
 mod contacts;
 mod conversations;
+mod emails;
 mod locations;
 mod opportunities;
 mod payments;
+mod social;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::HeaderMap;
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::SandboxState;
-use crate::error::ApiError;
 
 pub(crate) fn routes(state: SandboxState) -> Router {
     let limit = state.inner.config.max_body_bytes;
@@ -63,36 +66,42 @@ pub(crate) fn routes(state: SandboxState) -> Router {
             "/locations/{locationId}/customFields",
             get(locations::custom_fields),
         )
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        // blogs
+        .route("/blogs/site/all", get(blogs::sites))
+        .route("/blogs/authors", get(blogs::authors))
+        .route("/blogs/categories", get(blogs::categories))
+        .route("/blogs/posts/all", get(blogs::posts))
+        .route("/blogs/posts/url-slug-exists", get(blogs::slug_exists))
+        .route("/blogs/posts", post(blogs::create))
+        .route("/blogs/posts/{postId}", put(blogs::update))
+        // emails
+        .route("/emails/builder", get(emails::list).post(emails::create))
+        // social-media-posting
+        .route(
+            "/social-media-posting/{locationId}/accounts",
+            get(social::accounts),
+        )
+        .route(
+            "/social-media-posting/{locationId}/posts",
+            post(social::create),
+        )
+        .route(
+            "/social-media-posting/{locationId}/posts/list",
+            post(social::list),
+        )
+        .route(
+            "/social-media-posting/{locationId}/posts/{id}",
+            get(social::get_one).put(social::edit),
+        )
+        .route("/social-media-posting/statistics", post(social::statistics))
+        .fallback(catalog::not_emulated)
+        .method_not_allowed_fallback(catalog::method_not_emulated)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::guard::guard,
         ))
         .with_state(state)
-}
-
-/// NestJS's answer to an unknown route, with a hint.
-async fn not_found(method: Method, uri: Uri) -> Response {
-    ApiError::not_found(format!(
-        "Cannot {method} {}: the sandbox serves only the endpoints behind the curated tools",
-        uri.path()
-    ))
-    .into_response()
-}
-
-/// An existing path with another method.
-async fn method_not_allowed(method: Method, uri: Uri) -> Response {
-    ApiError::with_body(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        serde_json::json!({
-            "statusCode": 405,
-            "message": format!("Cannot {method} {}: this path exists with other methods", uri.path()),
-            "error": "Method Not Allowed",
-        }),
-    )
-    .into_response()
 }
 
 /// Removes null members of a paging object. HighLevel sends `null` for an absent next page or

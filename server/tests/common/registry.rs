@@ -93,7 +93,9 @@ pub fn cases() -> Vec<Case> {
             "POST",
             "/blogs/posts",
             V1,
-            Some(json!({"title": "Spring tune-up", "blogId": "b1", "imageUrl": "https://example.com/a.png", "description": "Checklist", "rawHTML": "<p>Hi</p>", "status": "DRAFT", "imageAltText": "A van", "categories": ["cat1"], "author": "au1", "urlSlug": "spring-tune-up", "publishedAt": "2026-12-07T10:00:00.000Z", "locationId": "LOC1"})),
+            Some(
+                json!({"title": "Spring tune-up", "blogId": "b1", "imageUrl": "https://example.com/a.png", "description": "Checklist", "rawHTML": "<p>Hi</p>", "status": "DRAFT", "imageAltText": "A van", "categories": ["cat1"], "author": "au1", "urlSlug": "spring-tune-up", "publishedAt": "2026-12-07T10:00:00.000Z", "locationId": "LOC1"}),
+            ),
         ),
         c(
             "blogs_get-all-blog-authors-by-location",
@@ -133,7 +135,9 @@ pub fn cases() -> Vec<Case> {
             "PUT",
             "/blogs/posts/p1",
             V1,
-            Some(json!({"title": "Spring tune-up", "blogId": "b1", "imageUrl": "https://example.com/a.png", "description": "Checklist", "rawHTML": "<p>Hi</p>", "status": "DRAFT", "imageAltText": "A van", "categories": ["cat1"], "author": "au1", "urlSlug": "spring-tune-up", "publishedAt": "2026-12-07T10:00:00.000Z", "locationId": "LOC1"})),
+            Some(
+                json!({"title": "Spring tune-up", "blogId": "b1", "imageUrl": "https://example.com/a.png", "description": "Checklist", "rawHTML": "<p>Hi</p>", "status": "DRAFT", "imageAltText": "A van", "categories": ["cat1"], "author": "au1", "urlSlug": "spring-tune-up", "publishedAt": "2026-12-07T10:00:00.000Z", "locationId": "LOC1"}),
+            ),
         ),
         c(
             "calendars_get-appointment-notes",
@@ -248,7 +252,9 @@ pub fn cases() -> Vec<Case> {
             "POST",
             "/emails/builder",
             V1,
-            Some(json!({"type": "html", "importProvider": "mailchimp", "name": "Welcome", "locationId": "LOC1"})),
+            Some(
+                json!({"type": "html", "importProvider": "mailchimp", "name": "Welcome", "locationId": "LOC1"}),
+            ),
         ),
         c(
             "emails_fetch-template",
@@ -328,7 +334,9 @@ pub fn cases() -> Vec<Case> {
             "POST",
             "/social-media-posting/LOC1/posts",
             V1,
-            Some(json!({"type": "post", "accountIds": ["acc1"], "userId": "u1", "summary": "Open house Saturday"})),
+            Some(
+                json!({"type": "post", "accountIds": ["acc1"], "userId": "u1", "summary": "Open house Saturday"}),
+            ),
         ),
         c(
             "socialmediaposting_edit-post",
@@ -360,7 +368,9 @@ pub fn cases() -> Vec<Case> {
             "POST",
             "/social-media-posting/LOC1/posts/list",
             V1,
-            Some(json!({"skip": "0", "limit": "10", "fromDate": "2026-12-01T00:00:00.000Z", "toDate": "2026-12-31T00:00:00.000Z", "includeUsers": "false"})),
+            Some(
+                json!({"skip": "0", "limit": "10", "fromDate": "2026-12-01T00:00:00.000Z", "toDate": "2026-12-31T00:00:00.000Z", "includeUsers": "false"}),
+            ),
         ),
         c(
             "socialmediaposting_get-social-media-statistics",
