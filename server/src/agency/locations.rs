@@ -89,9 +89,19 @@ pub fn granted(grant: &Grant) -> Vec<String> {
 pub async fn list(app: &App, grant: &Grant) -> CallToolResult {
     let ids = granted(grant);
     let default = grant.locations.default.as_deref();
+    // One deadline for all names (the search's): a slow HighLevel delays the list, never hangs it.
+    let budget = app.agency.search_deadline;
+    let deadline = tokio::time::Instant::now() + budget;
     let named: Vec<(String, Result<String, String>)> = futures::stream::iter(ids)
         .map(|id| async move {
-            let n = name(app, grant, &id).await;
+            let n = tokio::time::timeout_at(deadline, name(app, grant, &id))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(format!(
+                        "no answer from HighLevel within {} s",
+                        budget.as_secs_f64()
+                    ))
+                });
             (id, n)
         })
         .buffered(CONCURRENCY)
