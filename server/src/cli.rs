@@ -69,8 +69,10 @@ pub struct CommonArgs {
     )]
     pub upstream: String,
 
-    /// Location (sub-account) id used when a call gives none (no argument, no `locationId` header).
-    #[arg(long, env = "HIGHLEVEL_MCP_LOCATION_ID", value_name = "ID")]
+    /// Location (sub-account) id used when a call gives none (no argument, no `locationId`
+    /// header). Several ids, comma-separated (`a,b,c`): the first is the default and calls may
+    /// use only these (a `locationId` header or argument naming another is refused).
+    #[arg(long, env = "HIGHLEVEL_MCP_LOCATION_ID", value_name = "ID[,ID...]")]
     pub location_id: Option<String>,
 
     /// File holding the HighLevel token the server uses for every call (server-held mode).
@@ -156,6 +158,28 @@ pub struct ToolArgs {
     /// execute_operation. Keeps the model's context small when hundreds of tools are served.
     #[arg(long, env = "HIGHLEVEL_MCP_DISCOVERY")]
     pub discovery: bool,
+
+    /// `default`: the selected tools (or the meta-tools with --discovery, then also
+    /// list_locations, search and fetch); `connector`: only search, fetch and list_locations,
+    /// for connectors (ChatGPT and the like) that want just those.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_PROFILE",
+        value_enum,
+        default_value_t = crate::agency::Profile::Default,
+        conflicts_with = "discovery"
+    )]
+    pub profile: crate::agency::Profile,
+
+    /// Base URL of HighLevel's web app, for the record links `search` and `fetch` return; set
+    /// it to your white-label app domain (e.g. https://app.youragency.com).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_APP_URL",
+        default_value = crate::agency::DEFAULT_APP_URL,
+        value_name = "URL"
+    )]
+    pub app_url: String,
 
     /// Longest tool result text, in characters; longer results are cut and end with a
     /// `…[truncated: N of M chars; ...]` marker (and carry no structuredContent).

@@ -196,11 +196,7 @@ pub async fn check_credentials(
     next: Next,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
-    match app
-        .credentials
-        .resolve(Some(&parts), app.default_location_id.as_deref())
-        .await
-    {
+    match app.resolve_grant(Some(&parts)).await {
         Ok(grant) => {
             parts.extensions.insert(grant);
             next.run(Request::from_parts(parts, body)).await

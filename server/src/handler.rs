@@ -50,6 +50,8 @@ pub struct App {
     pub ops: crate::ops::Ops,
     /// Confirmation, dry run and audit of writes (off by default).
     pub safety: crate::gate::Safety,
+    /// Several locations, `list_locations`, `search` and `fetch` (see [`crate::agency`]).
+    pub agency: crate::agency::Agency,
 }
 
 impl App {
@@ -70,7 +72,20 @@ impl App {
             max_result_chars: DEFAULT_MAX_RESULT_CHARS,
             ops: crate::ops::Ops::default(),
             safety: crate::gate::Safety::default(),
+            agency: crate::agency::Agency::default(),
         })
+    }
+
+    /// The grant for a request (`parts` is `None` over stdio): the credentials seam's answer,
+    /// narrowed to the server's location list when `--location-id` names several.
+    pub async fn resolve_grant(
+        &self,
+        parts: Option<&http::request::Parts>,
+    ) -> Result<Grant, crate::credentials::Rejection> {
+        self.credentials
+            .resolve(parts, self.default_location_id.as_deref())
+            .await?
+            .within(self.agency.allowed.as_deref())
     }
 
     /// Guards writes with `safety`; gated tools list the `confirm` argument.
@@ -135,12 +150,18 @@ impl ServerHandler for HighLevelMcp {
                 Implementation::new("highlevel-mcp", env!("CARGO_PKG_VERSION"))
                     .with_title("HighLevel CRM"),
             )
-            .with_instructions(if self.app.discovery.is_some() {
+            .with_instructions(if self.app.agency.connector_only() {
+                "Search the HighLevel CRM: search finds contacts, opportunities and conversations in \
+                 this connection's locations and returns ids; fetch reads one record by id; \
+                 list_locations shows the locations (sub-accounts) this connection may use."
+            } else if self.app.discovery.is_some() {
                 "Operations of the HighLevel CRM API v2, found on demand: search_operations finds \
                  one for a task (or lists an app's operations), describe_operation shows its \
                  inputSchema, execute_operation runs it. Operations scoped to a sub-account take a \
                  locationId argument; when it is left out the server uses the locationId HTTP \
-                 header or its configured default."
+                 header or its configured default. list_locations shows the locations this \
+                 connection may use; search and fetch find and read contacts, opportunities and \
+                 conversations across them."
             } else {
                 "Tools for the HighLevel CRM API v2, one per operation, named <app>_<operationId>. \
                  Tools scoped to a sub-account take a locationId argument; when it is left out the \
@@ -153,14 +174,29 @@ impl ServerHandler for HighLevelMcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let tools = match &self.app.discovery {
+        let agency = &self.app.agency;
+        let discovery = self.app.discovery.as_ref();
+        let mut tools = match discovery {
+            _ if agency.connector_only() => Vec::new(),
             Some(d) => d.listing().to_vec(),
             None => self.app.tools.listing().to_vec(),
         };
+        tools.extend_from_slice(agency.offered(discovery.is_some()));
         Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
+        let agency = &self.app.agency;
+        if let Some(t) = agency
+            .offered(self.app.discovery.is_some())
+            .iter()
+            .find(|t| t.name == name)
+        {
+            return Some(t.clone());
+        }
+        if agency.connector_only() {
+            return None;
+        }
         if let Some(t) = self.app.discovery.as_ref().and_then(|d| d.get(name)) {
             return Some(t.clone());
         }
@@ -174,7 +210,22 @@ impl ServerHandler for HighLevelMcp {
     ) -> Result<CallToolResponse, McpError> {
         let parts = context.extensions.get::<http::request::Parts>();
         let args = request.arguments.unwrap_or_default();
-        if let Some(d) = &self.app.discovery {
+        let agency = &self.app.agency;
+        if agency.offers(&request.name, self.app.discovery.is_some()) {
+            let result = crate::agency::call(&self.app, &request.name, &args, parts).await;
+            return Ok(cap_result(
+                result,
+                self.app.max_result_chars,
+                "the server caps results at --max-result-chars; search with more precise words",
+            )
+            .into());
+        }
+        if let Some(d) = self
+            .app
+            .discovery
+            .as_ref()
+            .filter(|_| !agency.connector_only())
+        {
             match discovery::meta_name(&request.name) {
                 Some(discovery::SEARCH) => return Ok(self.search_operations(d, &args).into()),
                 Some(discovery::DESCRIBE) => return Ok(self.describe_operation(d, &args).into()),
@@ -184,7 +235,12 @@ impl ServerHandler for HighLevelMcp {
                 _ => {}
             }
         }
-        let Some(entry) = self.app.tools.get(&request.name) else {
+        let entry = self
+            .app
+            .tools
+            .get(&request.name)
+            .filter(|_| !agency.connector_only());
+        let Some(entry) = entry else {
             return Err(McpError::invalid_params(
                 format!(
                     "unknown tool `{}`: call tools/list for the tools this server has",
@@ -242,24 +298,17 @@ impl HighLevelMcp {
         let resolved;
         let grant = match parts.and_then(|p| p.extensions.get::<Grant>()) {
             Some(g) => g,
-            None => {
-                match self
-                    .app
-                    .credentials
-                    .resolve(parts, self.app.default_location_id.as_deref())
-                    .await
-                {
-                    Ok(g) => {
-                        resolved = g;
-                        &resolved
-                    }
-                    Err(rejection) => {
-                        let ops = &self.app.ops;
-                        ops.finished(tool, Outcome::NoCredentials, None, started);
-                        return error_result(rejection.message);
-                    }
+            None => match self.app.resolve_grant(parts).await {
+                Ok(g) => {
+                    resolved = g;
+                    &resolved
                 }
-            }
+                Err(rejection) => {
+                    let ops = &self.app.ops;
+                    ops.finished(tool, Outcome::NoCredentials, None, started);
+                    return error_result(rejection.message);
+                }
+            },
         };
         let confirm = self.app.safety.take_confirm(tool, &mut args);
         let location = explicit_location(tool, &args).or(grant.locations.default.as_deref());

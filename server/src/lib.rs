@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod agency;
 pub mod audit;
 pub mod cli;
 pub mod compact;
@@ -293,7 +294,15 @@ async fn build_app(
         None => None,
     };
     let mut token = resolve_token(common)?;
-    let mut location = common.location_id.clone().filter(|l| !l.trim().is_empty());
+    let location_ids = match common
+        .location_id
+        .as_deref()
+        .filter(|l| !l.trim().is_empty())
+    {
+        Some(text) => agency::parse_location_ids(text).map_err(anyhow::Error::msg)?,
+        None => Vec::new(),
+    };
+    let mut location = location_ids.first().cloned();
     let mut base_url = common.upstream.clone();
     let sandbox = if common.sandbox {
         let sb = start_sandbox().await?;
@@ -325,6 +334,8 @@ async fn build_app(
         max_result_chars: handler::DEFAULT_MAX_RESULT_CHARS,
         ops: ops::Ops::new(common.rate_limit.limiter().map_err(anyhow::Error::msg)?),
         safety: gate::Safety::default(),
+        agency: agency::Agency::new(&location_ids, tools.profile, Some(&tools.app_url))
+            .map_err(anyhow::Error::msg)?,
     }
     .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX))
     .with_safety(

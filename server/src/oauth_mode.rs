@@ -237,7 +237,13 @@ pub async fn enable(
     let key = StoreKey::load(args.store_key_file.as_deref())?;
     let mut config = OAuthConfig::new(&public_url, app.upstream.base_url(), gate(args)?)
         .map_err(anyhow::Error::msg)?;
-    config.default_location = app.default_location_id.clone();
+    // The connect page starts with the server's location list (`--location-id a,b`), or its one
+    // default; a grant may hold several, so list_locations is listed too.
+    config.default_location = match &app.agency.allowed {
+        Some(list) => Some(list.join(", ")),
+        None => app.default_location_id.clone(),
+    };
+    app.agency.several = true;
     config.allow_loopback_client_metadata = args.allow_loopback_client_metadata;
     if args.allow_loopback_client_metadata {
         tracing::warn!(

@@ -1,5 +1,5 @@
-//! `--discovery` through a real MCP client: tools/list shows only the three meta-tools under
-//! HighLevel's names; search_operations ranks, browses an app and suggests apps when nothing
+//! `--discovery` through a real MCP client: tools/list shows the three meta-tools under
+//! HighLevel's names (then search, fetch and list_locations, tested in agency.rs); search_operations ranks, browses an app and suggests apps when nothing
 //! matches; describe_operation returns the schema file's JSON; execute_operation reaches every
 //! curated tool with the same argument checks and upstream request as a direct call; field
 //! selection and the size caps (execute_operation's `max_chars` and the server-wide cap); the
@@ -24,7 +24,7 @@ fn json_text(r: &rmcp::model::CallToolResult) -> Value {
 }
 
 #[tokio::test]
-async fn tools_list_shows_only_the_meta_tools() {
+async fn tools_list_shows_the_meta_tools_and_the_connector_tools() {
     let h = start(discovery_setup()).await;
     for client in [
         legacy_client(&h.url, Some(PIT), &[]).await,
@@ -37,7 +37,10 @@ async fn tools_list_shows_only_the_meta_tools() {
             [
                 "search_operations",
                 "describe_operation",
-                "execute_operation"
+                "execute_operation",
+                "search",
+                "fetch",
+                "list_locations"
             ]
         );
         assert!(

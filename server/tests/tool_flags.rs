@@ -51,7 +51,10 @@ async fn discovery_over_stdio_searches_and_calls_the_sandbox() {
         [
             "search_operations",
             "describe_operation",
-            "execute_operation"
+            "execute_operation",
+            "search",
+            "fetch",
+            "list_locations"
         ]
     );
     let r = call(
@@ -215,6 +218,8 @@ async fn help_names_every_tool_flag() {
             "--agency",
             "--discovery",
             "--max-result-chars",
+            "--profile",
+            "--app-url",
         ] {
             assert!(help.contains(flag), "{sub} --help lacks {flag}");
         }

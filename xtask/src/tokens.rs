@@ -255,7 +255,7 @@ async fn measure(official: &Path) -> Result<String, String> {
     let disc = start(ServedTools::generated()?, true, &upstream).await?;
     let (text, _) = disc.list_json().await?;
     rep.add(
-        "tools/list, discovery mode (3 meta-tools)",
+        "tools/list, discovery mode (3 meta-tools, search, fetch, list_locations)",
         &text,
         Some(DISCOVERY_TARGET),
     );

@@ -63,6 +63,32 @@ pub struct Grant {
     pub principal: String,
 }
 
+impl Grant {
+    /// Narrows a grant that carries no location list of its own (header and server-held modes)
+    /// to the server's list (`--location-id a,b,c`): the grant may then use only those, and its
+    /// default (the `locationId` header, else the server's first id) must be one of them. A grant
+    /// with its own list (OAuth) is left as it is.
+    pub fn within(mut self, server: Option<&[String]>) -> Result<Grant, Rejection> {
+        let Some(list) = server else {
+            return Ok(self);
+        };
+        if self.locations.allowed.is_some() {
+            return Ok(self);
+        }
+        self.locations.allowed = Some(list.to_vec());
+        if let Some(default) = &self.locations.default
+            && let Err(m) = self.locations.admit(default)
+        {
+            return Err(Rejection {
+                status: StatusCode::FORBIDDEN,
+                message: format!("Forbidden: the `locationId` header is refused: {m}"),
+                www_authenticate: None,
+            });
+        }
+        Ok(self)
+    }
+}
+
 /// Why a request gets no grant: an HTTP status, a plain message saying what to send, and the
 /// `WWW-Authenticate` challenge to go with a 401.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +300,62 @@ mod tests {
         assert_eq!(g.principal, "api-key");
         // stdio has no headers and no key to present: the server's own token serves it.
         assert!(keyed.resolve(None, None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_server_list_narrows_header_and_server_held_grants() {
+        let list = vec!["a".to_owned(), "b".to_owned()];
+        let held = server_held_open();
+        let g = held
+            .resolve(None, Some("a"))
+            .await
+            .and_then(|g| g.within(Some(&list)))
+            .expect("grant");
+        assert_eq!(g.locations.allowed.as_deref(), Some(&list[..]));
+        assert_eq!(g.locations.default.as_deref(), Some("a"));
+        let header_b = parts(&[("locationId", "b")]);
+        let g = held
+            .resolve(Some(&header_b), Some("a"))
+            .await
+            .and_then(|g| g.within(Some(&list)))
+            .expect("b is listed");
+        assert_eq!(g.locations.default.as_deref(), Some("b"));
+        let header_c = parts(&[("locationId", "c"), ("authorization", "Bearer pit-x")]);
+        for creds in [&held, &Credentials::Forward] {
+            let refused = creds
+                .resolve(Some(&header_c), Some("a"))
+                .await
+                .and_then(|g| g.within(Some(&list)))
+                .expect_err("c is not listed");
+            assert_eq!(refused.status, StatusCode::FORBIDDEN);
+            assert!(refused.message.contains("`a`, `b`"), "{}", refused.message);
+        }
+        // Without a server list nothing changes; a grant with its own list keeps it.
+        let g = held.resolve(Some(&header_c), None).await.expect("grant");
+        assert!(
+            g.clone()
+                .within(None)
+                .expect("open")
+                .locations
+                .allowed
+                .is_none()
+        );
+        let own = Grant {
+            locations: Locations {
+                default: Some("x".into()),
+                allowed: Some(vec!["x".into()]),
+            },
+            ..g
+        };
+        let kept = own.within(Some(&list)).expect("kept");
+        assert_eq!(kept.locations.allowed, Some(vec!["x".to_owned()]));
+    }
+
+    fn server_held_open() -> Credentials {
+        Credentials::ServerHeld {
+            token: Secret::new("pit-server").expect("token"),
+            api_key: None,
+        }
     }
 
     #[test]

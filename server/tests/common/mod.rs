@@ -74,6 +74,8 @@ impl Canned {
 struct UpstreamState {
     recorded: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Canned>>,
+    /// Answers by path prefix, used for every matching request before the script.
+    routes: Mutex<Vec<(String, Canned)>>,
 }
 
 /// The recording upstream on 127.0.0.1.
@@ -111,6 +113,12 @@ impl RecordingUpstream {
         self.state.script.lock().unwrap().push_back(c);
     }
 
+    /// Answers every request whose path starts with `prefix` with `c` (kept, not used up), so
+    /// concurrent requests to different endpoints get their own answers.
+    pub fn route(&self, prefix: &str, c: Canned) {
+        self.state.routes.lock().unwrap().push((prefix.into(), c));
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.recorded.lock().unwrap().clone()
     }
@@ -125,6 +133,7 @@ impl RecordingUpstream {
     pub fn clear(&self) {
         self.state.recorded.lock().unwrap().clear();
         self.state.script.lock().unwrap().clear();
+        self.state.routes.lock().unwrap().clear();
     }
 }
 
@@ -153,7 +162,14 @@ async fn record(
         headers,
         body: body_json,
     });
-    let canned = state.script.lock().unwrap().pop_front();
+    let routed = state
+        .routes
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(prefix, _)| path_and_query.starts_with(prefix.as_str()))
+        .map(|(_, c)| c.clone());
+    let canned = routed.or_else(|| state.script.lock().unwrap().pop_front());
     let canned = canned.unwrap_or_else(|| {
         Canned::json(
             200,
@@ -311,6 +327,7 @@ pub struct Setup {
     pub discovery: bool,
     pub max_result_chars: usize,
     pub safety: server::gate::Safety,
+    pub agency: server::agency::Agency,
 }
 
 impl Default for Setup {
@@ -336,6 +353,7 @@ impl Default for Setup {
             discovery: false,
             max_result_chars: server::handler::DEFAULT_MAX_RESULT_CHARS,
             safety: Default::default(),
+            agency: Default::default(),
         }
     }
 }
@@ -373,6 +391,7 @@ pub async fn start_server(setup: Setup, upstream_url: &str) -> HttpServer {
         max_result_chars: setup.max_result_chars,
         ops: Default::default(),
         safety: Default::default(),
+        agency: setup.agency,
     }
     .with_safety(setup.safety);
     let app = if setup.discovery {
