@@ -155,15 +155,10 @@ mod tests {
             "skip": null
         });
         let p = parts("t", &body, BodyEncoding::Multipart).unwrap();
+        // Fields go out in the order the body holds them.
         assert_eq!(
             p,
             vec![
-                Part::File {
-                    name: "file".into(),
-                    filename: "x.txt".into(),
-                    content_type: "text/plain".into(),
-                    bytes: b"hi".to_vec()
-                },
                 Part::Text {
                     name: "hosted".into(),
                     value: "false".into()
@@ -175,6 +170,12 @@ mod tests {
                 Part::Text {
                     name: "tags".into(),
                     value: "b".into()
+                },
+                Part::File {
+                    name: "file".into(),
+                    filename: "x.txt".into(),
+                    content_type: "text/plain".into(),
+                    bytes: b"hi".to_vec()
                 },
             ]
         );

@@ -429,7 +429,7 @@ mod tests {
             let expected = serde_json::to_string(&json!({ "tools": catalog.listing() })).unwrap();
             let running = start(catalog, false, "http://127.0.0.1:9").await.unwrap();
             let (raw, tools) = running.list_json().await.unwrap();
-            assert_eq!(tools.len(), 21);
+            assert_eq!(tools.len(), generated::tools().len());
             assert_eq!(raw, expected);
             let via_client = running.client.list_all_tools().await.unwrap();
             assert_eq!(
