@@ -144,27 +144,10 @@ fn form_pairs(r: &Recorded) -> Vec<(String, String)> {
         .split('&')
         .map(|kv| {
             let (k, v) = kv.split_once('=').expect("k=v");
-            let dec = |s: &str| percent_decode(&s.replace('+', " "));
+            let dec = |s: &str| tests::percent_decode(&s.replace('+', " "));
             (dec(k), dec(v))
         })
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
 
 #[tokio::test]

@@ -26,3 +26,25 @@ pub fn json_of(r: &CallToolResult) -> Value {
         .or_else(|| serde_json::from_str(&text_of(r)).ok())
         .unwrap_or(Value::Null)
 }
+
+/// `s` with its `%XX` escapes decoded (invalid escapes kept as they are), for tests that read
+/// what went on the wire.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -456,26 +456,6 @@ fn sample(prop: &Value) -> Value {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Every path parameter of every generated tool, with every injection string: the upstream sees
 /// the template's literal segments and segment count, and the parameter as one segment that
 /// decodes back to the exact input; or the server refuses the call (dot segments) without
@@ -557,12 +537,12 @@ async fn path_injection_never_leaves_the_template() {
                         } else {
                             "id1"
                         };
-                        if percent_decode(s) != want {
+                        if tests::percent_decode(s) != want {
                             failures.push(format!(
                                 "{} {}={inj:?}: segment {s} decodes to {:?}",
                                 tool.name,
                                 p.name,
-                                percent_decode(s)
+                                tests::percent_decode(s)
                             ));
                         }
                     } else if t != s {
