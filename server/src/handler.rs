@@ -52,6 +52,9 @@ pub struct App {
     pub safety: crate::gate::Safety,
     /// Several locations, `list_locations`, `search` and `fetch` (see [`crate::agency`]).
     pub agency: crate::agency::Agency,
+    /// Ask the user directly before a gated write, waiting this long for the answer, when the
+    /// transport carries server-to-client requests (stdio, `--sessions`); `None` never asks.
+    pub elicitation: Option<std::time::Duration>,
 }
 
 impl App {
@@ -73,6 +76,7 @@ impl App {
             ops: crate::ops::Ops::default(),
             safety: crate::gate::Safety::default(),
             agency: crate::agency::Agency::default(),
+            elicitation: None,
         })
     }
 
@@ -209,6 +213,11 @@ impl ServerHandler for HighLevelMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let parts = context.extensions.get::<http::request::Parts>();
+        let asker = self
+            .app
+            .elicitation
+            .and_then(|wait| gate::elicit::Asker::for_peer(&context.peer, wait));
+        let asker = asker.as_ref();
         let args = request.arguments.unwrap_or_default();
         let agency = &self.app.agency;
         if agency.offers(&request.name, self.app.discovery.is_some()) {
@@ -230,7 +239,7 @@ impl ServerHandler for HighLevelMcp {
                 Some(discovery::SEARCH) => return Ok(self.search_operations(d, &args).into()),
                 Some(discovery::DESCRIBE) => return Ok(self.describe_operation(d, &args).into()),
                 Some(discovery::CALL) => {
-                    return Ok(self.call_by_name(d, &args, parts).await.into());
+                    return Ok(self.call_by_name(d, &args, parts, asker).await.into());
                 }
                 _ => {}
             }
@@ -249,7 +258,7 @@ impl ServerHandler for HighLevelMcp {
                 None,
             ));
         };
-        let result = self.execute(entry, args, parts).await;
+        let result = self.execute(entry, args, parts, asker).await;
         Ok(CallToolResponse::from(cap_result(
             result,
             self.app.max_result_chars,
@@ -291,6 +300,7 @@ impl HighLevelMcp {
         entry: &Entry,
         mut args: JsonObject,
         parts: Option<&http::request::Parts>,
+        asker: Option<&gate::elicit::Asker>,
     ) -> CallToolResult {
         let started = Instant::now();
         let tool = &entry.compiled.def;
@@ -364,7 +374,7 @@ impl HighLevelMcp {
             match self
                 .app
                 .safety
-                .before_send(&call(Some(&req)), confirm, reader)
+                .before_send(&call(Some(&req)), confirm, reader, asker)
                 .await
             {
                 Ok(t) => Some(t),
@@ -505,6 +515,7 @@ impl HighLevelMcp {
         d: &Discovery,
         args: &JsonObject,
         parts: Option<&http::request::Parts>,
+        asker: Option<&gate::elicit::Asker>,
     ) -> CallToolResult {
         let Some(name) = args.get("name").and_then(Value::as_str) else {
             return error_result(
@@ -550,7 +561,7 @@ impl HighLevelMcp {
                 }
             },
         };
-        let mut result = self.execute(entry, tool_args, parts).await;
+        let mut result = self.execute(entry, tool_args, parts, asker).await;
         if result.is_error != Some(true) {
             // execute_operation declares no output schema: the JSON text is the result, and the text alone
             // is what reaches the model once (no second copy as structuredContent).

@@ -170,6 +170,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "listening beyond loopback, but --allowed-hosts still allows only localhost, 127.0.0.1 and ::1: clients reaching this server by any other name or address get 403; set --allowed-hosts to the names they use"
                 );
             }
+            if args.sessions {
+                // Only sessions carry the user's answer back to this request (see gate::elicit).
+                app.elicitation = args.common.safety.ask_user();
+            }
             let mode = app.credentials.label();
             let app = Arc::new(app);
             let upstream = app.upstream.base_url().to_owned();
@@ -205,7 +209,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stdio(args) => {
-            let (app, sandbox) = build_app(&args.common, None, false).await?;
+            let (mut app, sandbox) = build_app(&args.common, None, false).await?;
+            app.elicitation = args.common.safety.ask_user();
             tracing::info!(
                 upstream = %app.upstream.base_url(),
                 tools = app.tools.len(),
@@ -336,6 +341,7 @@ async fn build_app(
         safety: gate::Safety::default(),
         agency: agency::Agency::new(&location_ids, tools.profile, Some(&tools.app_url))
             .map_err(anyhow::Error::msg)?,
+        elicitation: None,
     }
     .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX))
     .with_safety(

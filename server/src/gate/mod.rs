@@ -20,10 +20,16 @@
 //! reads ([`preflight`]); a wrong id refuses the call (decision `refused`, before any preview or
 //! token), a check that could not be made is noted in the record's `preflight` field.
 //!
+//! When the client can be asked directly (MCP elicitation over stdio or `--sessions`; see
+//! [`elicit`]), a gated call without a token shows the user the preview as a question instead:
+//! a yes sends it (decision `confirmed`), a no refuses it (`refused`), and no answer falls back
+//! to the preview and token.
+//!
 //! The token travels as the `confirm` argument: gated tools list it in their inputSchema (and
 //! drop their outputSchema, because a preview is not the operation's output).
 
 pub mod cli;
+pub mod elicit;
 pub mod preflight;
 pub mod preview;
 pub mod token;
@@ -280,6 +286,7 @@ impl Safety {
         call: &Call<'_>,
         confirm: Option<Value>,
         reader: Reader<'_>,
+        asker: Option<&elicit::Asker>,
     ) -> Result<Ticket, CallToolResult> {
         let refuse_unlogged = |e: String| text_result(&json!(e), true);
         if !Self::is_write(call.def) {
@@ -332,6 +339,34 @@ impl Safety {
         };
         match confirm {
             None => {
+                if let Some(asker) = asker {
+                    let preview = self.preview(call, reader, None, note).await;
+                    match asker.ask(elicit::message(&preview)).await {
+                        elicit::Answer::Yes => {
+                            let why = "the user confirmed it when asked (MCP elicitation)";
+                            let seq = self
+                                .log(call, &digest, Decision::Confirmed, Some(why.into()), note)
+                                .map_err(refuse_unlogged)?;
+                            return Ok(Ticket {
+                                seq,
+                                args_sha256: digest,
+                            });
+                        }
+                        elicit::Answer::No(why) => {
+                            self.log(call, &digest, Decision::Refused, Some(why.into()), note)
+                                .map_err(refuse_unlogged)?;
+                            return Err(text_result(
+                                &json!(format!(
+                                    "not performed: {why}; nothing was sent. Ask the user before trying again."
+                                )),
+                                true,
+                            ));
+                        }
+                        elicit::Answer::Unavailable(why) => {
+                            tracing::info!(tool = %call.def.name, reason = %why, "confirmation falls back to a preview and token");
+                        }
+                    }
+                }
                 let token = tokens.issue(&binding).map_err(refuse_unlogged)?;
                 let preview = self
                     .preview(call, reader, Some((&token, tokens.ttl())), note)
@@ -426,8 +461,10 @@ impl Safety {
         let mut p = serde_json::Map::new();
         let status = if token.is_some() {
             "NOT PERFORMED: confirmation required"
-        } else {
+        } else if self.dry_run {
             "NOT PERFORMED: dry run (--dry-run); nothing was sent"
+        } else {
+            "NOT PERFORMED YET: asking the user"
         };
         p.insert("status".into(), json!(status));
         p.insert("tool".into(), json!(def.name));
