@@ -170,10 +170,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "listening beyond loopback, but --allowed-hosts still allows only localhost, 127.0.0.1 and ::1: clients reaching this server by any other name or address get 403; set --allowed-hosts to the names they use"
                 );
             }
-            if args.sessions {
-                // Only sessions carry the user's answer back to this request (see gate::elicit).
-                app.elicitation = args.common.safety.ask_user();
-            }
+            // Only sessions carry a live question's answer back to this request (gate::elicit).
+            app.elicitation = args
+                .common
+                .safety
+                .ask_user()
+                .map(|timeout| gate::elicit::AskUser {
+                    timeout,
+                    live: args.sessions,
+                });
             let mode = app.credentials.label();
             let app = Arc::new(app);
             let upstream = app.upstream.base_url().to_owned();
@@ -210,7 +215,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Stdio(args) => {
             let (mut app, sandbox) = build_app(&args.common, None, false).await?;
-            app.elicitation = args.common.safety.ask_user();
+            app.elicitation = args
+                .common
+                .safety
+                .ask_user()
+                .map(|timeout| gate::elicit::AskUser {
+                    timeout,
+                    live: true,
+                });
             tracing::info!(
                 upstream = %app.upstream.base_url(),
                 tools = app.tools.len(),

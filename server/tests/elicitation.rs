@@ -1,7 +1,9 @@
 //! Confirmation by asking the user (MCP elicitation) through real rmcp clients and the real
 //! binary on the embedded sandbox: over stdio and over `--sessions` HTTP the user's yes performs
 //! a gated write once, a no or a dismissal performs nothing, and each answer is in the audit log;
-//! a client without the capability, and stateless HTTP, get the two-step preview and token.
+//! on 2026-07-28 the question travels as an `input_required` result over stateless HTTP, and a
+//! forged or replayed request state is refused; a 2025-era client without the capability, and
+//! 2025-era stateless HTTP, get the two-step preview and token.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -9,13 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
-    ElicitResult, ElicitationAction, ElicitationCapability, FormElicitationCapability,
-    Implementation,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities, ClientConfig,
+    ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,
+    FormElicitationCapability, Implementation, InputResponses, ProtocolVersion,
 };
 use rmcp::service::{RequestContext, RunningService};
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
+use rmcp::{
+    ClientHandler, ClientLifecycleMode, ClientServiceExt, ErrorData, RoleClient, ServiceExt,
+};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_highlevel-mcp");
@@ -25,6 +29,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_highlevel-mcp");
 struct Answering {
     reply: Option<(ElicitationAction, Option<Value>)>,
     asked: Arc<Mutex<Vec<String>>>,
+    modern: bool,
 }
 
 impl Answering {
@@ -32,7 +37,13 @@ impl Answering {
         Self {
             reply,
             asked: Arc::default(),
+            modern: false,
         }
+    }
+    /// The same client speaking protocol 2026-07-28 (`server/discover`, self-contained requests).
+    fn modern(mut self) -> Self {
+        self.modern = true;
+        self
     }
     fn questions(&self) -> Vec<String> {
         self.asked.lock().unwrap().clone()
@@ -71,6 +82,24 @@ impl ClientHandler for Answering {
 }
 
 type Client = RunningService<RoleClient, Answering>;
+
+/// Connects `handler` to the MCP endpoint at `url`, in the protocol era it speaks.
+async fn connect(handler: Answering, url: String) -> Client {
+    let transport = StreamableHttpClientTransport::from_uri(url);
+    if handler.modern {
+        handler
+            .serve_with_lifecycle(
+                transport,
+                ClientLifecycleMode::Discover {
+                    preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                },
+            )
+            .await
+            .expect("2026-07-28 client connects")
+    } else {
+        handler.serve(transport).await.expect("HTTP handshake")
+    }
+}
 
 fn yes() -> Option<(ElicitationAction, Option<Value>)> {
     Some((ElicitationAction::Accept, Some(json!({"perform": true}))))
@@ -294,11 +323,7 @@ async fn over_http_sessions_the_user_is_asked_and_stateless_http_falls_back() {
         let audit = dir.path().join("audit.jsonl");
         let (_server, url) = http_server(sessions, &audit).await;
         let handler = Answering::new(yes());
-        let client = handler
-            .clone()
-            .serve(StreamableHttpClientTransport::from_uri(url))
-            .await
-            .expect("HTTP handshake");
+        let client = connect(handler.clone(), url).await;
         let (id, _) = a_contact(&client).await;
         let r = call(
             &client,
@@ -322,4 +347,103 @@ async fn over_http_sessions_the_user_is_asked_and_stateless_http_falls_back() {
         }
         client.cancel().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn on_2026_07_28_the_question_travels_in_rounds_over_stateless_http() {
+    for (reply, performs) in [
+        (yes(), true),
+        (Some((ElicitationAction::Decline, None)), false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("audit.jsonl");
+        let (_server, url) = http_server(false, &audit).await;
+        let handler = Answering::new(reply).modern();
+        let client = connect(handler.clone(), url).await;
+        let (id, before) = a_contact(&client).await;
+        let r = call(
+            &client,
+            "contacts_update-contact",
+            json!({"contactId": id, "firstName": "InRounds"}),
+        )
+        .await;
+        assert_eq!(handler.questions().len(), 1, "asked once");
+        assert!(handler.questions()[0].contains("InRounds"));
+        let d = decisions(&audit);
+        assert_eq!(d[0].0, "previewed", "{d:?}");
+        assert!(d[0].1.contains("input_required"), "{d:?}");
+        if performs {
+            assert_ne!(r.is_error, Some(true), "{}", text(&r));
+            assert_eq!(first_name(&client, &id).await, "InRounds");
+            assert_eq!(d[1].0, "confirmed", "{d:?}");
+        } else {
+            assert_eq!(r.is_error, Some(true), "{}", text(&r));
+            assert_eq!(first_name(&client, &id).await, before);
+            assert_eq!(d[1].0, "refused", "{d:?}");
+        }
+        client.cancel().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn on_2026_07_28_a_forged_or_replayed_request_state_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let (_server, url) = http_server(false, &audit).await;
+    let client = connect(Answering::new(yes()).modern(), url).await;
+    let (id, before) = a_contact(&client).await;
+    let args = json!({"contactId": id, "firstName": "Forged"});
+    let mut yes_answer = InputResponses::new();
+    yes_answer.insert(
+        "confirm".into(),
+        json!({"action": "accept", "content": {"perform": true}}),
+    );
+    let params = |state: &str| {
+        let mut p = CallToolRequestParams::new("contacts_update-contact".to_owned());
+        p.arguments = args.as_object().cloned();
+        p.with_input_responses(yes_answer.clone())
+            .with_request_state(state.to_owned())
+    };
+    let refused = |r: CallToolResponse, what: &str| match r {
+        CallToolResponse::Complete(r) => {
+            assert_eq!(r.is_error, Some(true), "{what}: {}", text(&r));
+            assert!(text(&r).contains("not performed"), "{what}: {}", text(&r));
+        }
+        other => panic!("{what}: expected a refusal, got {other:?}"),
+    };
+    refused(
+        client.call_tool_once(params("forged-state")).await.unwrap(),
+        "forged",
+    );
+    // A real first round, answered twice: the second use of its state is a replay.
+    let mut first = CallToolRequestParams::new("contacts_update-contact".to_owned());
+    first.arguments = args.as_object().cloned();
+    let state = match client.call_tool_once(first).await.unwrap() {
+        CallToolResponse::InputRequired(q) => q.request_state.expect("state"),
+        other => panic!("expected input_required, got {other:?}"),
+    };
+    match client.call_tool_once(params(&state)).await.unwrap() {
+        CallToolResponse::Complete(r) => assert_ne!(r.is_error, Some(true), "{}", text(&r)),
+        other => panic!("expected the write, got {other:?}"),
+    }
+    assert_eq!(first_name(&client, &id).await, "Forged");
+    refused(
+        client.call_tool_once(params(&state)).await.unwrap(),
+        "replayed",
+    );
+    // The state is bound to the arguments: a round for one change cannot carry another.
+    let mut other = CallToolRequestParams::new("contacts_update-contact".to_owned());
+    other.arguments = json!({"contactId": id, "firstName": before})
+        .as_object()
+        .cloned();
+    let state = match client.call_tool_once(other).await.unwrap() {
+        CallToolResponse::InputRequired(q) => q.request_state.expect("state"),
+        other => panic!("expected input_required, got {other:?}"),
+    };
+    refused(
+        client.call_tool_once(params(&state)).await.unwrap(),
+        "other arguments",
+    );
+    assert_eq!(first_name(&client, &id).await, "Forged");
+    client.cancel().await.unwrap();
 }
