@@ -1,0 +1,472 @@
+//! Three `highlevel-mcp serve --auth oauth` processes sharing one Postgres store and one Redis
+//! rate limiter, in front of one sandbox with its rate limit on: what a load-balanced
+//! deployment relies on. A grant made through one replica works through the others; revoking
+//! it (`grants revoke`, a fourth process) stops it on all of them within a bounded time; a burst
+//! of 400 calls for one location spread over the replicas never makes the sandbox answer 429
+//! and loses no call; killing a replica mid-burst loses no acknowledged write.
+//!
+//! Postgres and Redis are real servers started for the test (`oauth::test_support`,
+//! `limiter::test_support`); without them the tests print `skipped: ...` (and fail under
+//! `CI=true`). To keep the wall time short, the sandbox allows 300 calls per 10 s and the
+//! replicas pace to 270 (HighLevel's rule with a larger budget; the 30 spare slots absorb the
+//! delay between reserving a slot and the request reaching the sandbox on a loaded machine).
+//! 400 calls then take two windows, about 11 s; three replicas pacing on their own would each
+//! let their ~133 calls through at once and overrun the 300.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::modern_client;
+use rmcp::model::CallToolRequestParams;
+use serde_json::{Value, json};
+use tests::{is_error, text_of};
+
+const BIN: &str = env!("CARGO_BIN_EXE_highlevel-mcp");
+const PASSPHRASE: &str = "replica test passphrase";
+const REDIRECT: &str = "http://127.0.0.1:45999/callback";
+const PIT: &str = "pit-replica-test";
+const SANDBOX_LIMIT: u32 = 300;
+const PACED_TO: u32 = 270;
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Replica {
+    base: String,
+    proc: Proc,
+}
+
+impl Replica {
+    fn mcp(&self) -> String {
+        format!("{}/mcp", self.base)
+    }
+}
+
+/// Postgres, Redis, the sandbox and three replicas; everything stops when dropped.
+struct Cluster {
+    replicas: Vec<Replica>,
+    store: String,
+    sandbox: sandbox::Sandbox,
+    public: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _redis: limiter::test_support::RedisServer,
+    _pg: oauth::test_support::PostgresServer,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+async fn wait_healthy(http: &reqwest::Client, base: &str, proc: &mut Proc) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = proc.0.try_wait() {
+            panic!("replica at {base} exited at start: {status}");
+        }
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("replica at {base} did not answer /healthz within 30 s");
+}
+
+impl Cluster {
+    async fn start(test: &str) -> Option<Self> {
+        let pg = oauth::test_support::PostgresServer::start(test)?;
+        let redis = limiter::test_support::RedisServer::start(test)?;
+        let store = pg.create_database("replicas").await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = dir.path().join("store.key");
+        let status = Command::new(BIN)
+            .args(["keygen", "--out"])
+            .arg(&key)
+            .status()
+            .expect("keygen runs");
+        assert!(status.success(), "keygen failed");
+        let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
+            rate_limit: Some(sandbox::RateLimit {
+                max: SANDBOX_LIMIT,
+                window: Duration::from_secs(10),
+            }),
+            ..sandbox::SandboxConfig::for_tests()
+        })
+        .await
+        .expect("sandbox");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        // Behind a load balancer every replica has the same public URL (issuer and resource).
+        let public = format!("http://127.0.0.1:{}", ports[0]);
+        let mut replicas = Vec::new();
+        for port in ports {
+            let child = Command::new(BIN)
+                .args(["serve", "--auth", "oauth", "--port", &port.to_string()])
+                .args(["--public-url", &public, "--upstream", &sandbox.base_url()])
+                .args(["--store", &store, "--rate-limit", &redis.url()])
+                .args(["--rate-limit-burst", &PACED_TO.to_string()])
+                .arg("--store-key-file")
+                .arg(&key)
+                .env("HIGHLEVEL_MCP_AUTH_PASSPHRASE", PASSPHRASE)
+                .env("HIGHLEVEL_MCP_CONFIRM", "none")
+                .env("HIGHLEVEL_MCP_AUDIT_LOG", "none")
+                .env("HIGHLEVEL_MCP_PREFLIGHT", "off")
+                .env_remove("HIGHLEVEL_TOKEN")
+                .env_remove("HIGHLEVEL_MCP_TOKEN_FILE")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("replica starts");
+            replicas.push(Replica {
+                base: format!("http://127.0.0.1:{port}"),
+                proc: Proc(child),
+            });
+        }
+        for r in &mut replicas {
+            wait_healthy(&http, &r.base, &mut r.proc).await;
+        }
+        Some(Self {
+            replicas,
+            store,
+            sandbox,
+            public,
+            http,
+            _dir: dir,
+            _redis: redis,
+            _pg: pg,
+        })
+    }
+
+    /// Registration, the connect page and the token exchange, all through replica `at`;
+    /// returns the access token and the grant id.
+    async fn grant_through(&self, at: usize) -> (String, String) {
+        let base = &self.replicas[at].base;
+        let reg: Value = self
+            .http
+            .post(format!("{base}/register"))
+            .json(&json!({
+                "client_name": "Replica Test",
+                "redirect_uris": [REDIRECT],
+                "token_endpoint_auth_method": "none",
+            }))
+            .send()
+            .await
+            .expect("register")
+            .json()
+            .await
+            .expect("registration json");
+        let client_id = reg["client_id"].as_str().expect("client_id").to_owned();
+        let verifier = "v".repeat(50);
+        let challenge = {
+            use base64::Engine;
+            use sha2::Digest;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(verifier.as_bytes()))
+        };
+        let resource = format!("{}/mcp", self.public);
+        let page = self
+            .http
+            .get(
+                url::Url::parse_with_params(
+                    &format!("{base}/authorize"),
+                    [
+                        ("response_type", "code"),
+                        ("client_id", client_id.as_str()),
+                        ("redirect_uri", REDIRECT),
+                        ("code_challenge", challenge.as_str()),
+                        ("code_challenge_method", "S256"),
+                        ("state", "s1"),
+                        ("resource", resource.as_str()),
+                        ("scope", "highlevel"),
+                    ],
+                )
+                .expect("authorize url"),
+            )
+            .send()
+            .await
+            .expect("authorize");
+        assert_eq!(page.status(), 200, "connect page");
+        let cookie = page
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("csrf cookie")
+            .to_owned();
+        let body = page.text().await.expect("page");
+        let request = body
+            .split("name=\"request\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("request field")
+            .to_owned();
+        let consent = self
+            .http
+            .post(format!("{base}/authorize"))
+            .header("cookie", cookie)
+            .form(&[
+                ("request", request.as_str()),
+                ("action", "connect"),
+                ("passphrase", PASSPHRASE),
+                ("pit", PIT),
+                ("locations", sandbox::DEMO_LOCATION_ID),
+            ])
+            .send()
+            .await
+            .expect("consent");
+        assert_eq!(consent.status(), 303, "consent redirects with a code");
+        let location = consent.headers()["location"].to_str().expect("text");
+        let code = url::Url::parse(location)
+            .expect("redirect url")
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("code");
+        let token: Value = self
+            .http
+            .post(format!("{base}/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", &client_id),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("resource", &resource),
+            ])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token json");
+        let access = token["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token: {token}"))
+            .to_owned();
+        let grants = Command::new(BIN)
+            .args(["grants", "--store", &self.store, "list"])
+            .output()
+            .expect("grants list runs");
+        let listing = String::from_utf8_lossy(&grants.stdout);
+        let grant_id = listing
+            .split_whitespace()
+            .find(|w| w.starts_with("g_"))
+            .unwrap_or_else(|| panic!("a grant in `grants list`: {listing}"))
+            .to_owned();
+        (access, grant_id)
+    }
+}
+
+/// One call; `Ok(text)` when it succeeded, `Err(why)` when it was refused or failed.
+async fn call(client: &common::Client, tool: &str, args: Value) -> Result<String, String> {
+    let Value::Object(map) = args else {
+        panic!("args must be an object")
+    };
+    let req = client.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(map));
+    match tokio::time::timeout(Duration::from_secs(60), req).await {
+        Err(_) => Err("no answer within 60 s".into()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(r)) if is_error(&r) => Err(text_of(&r)),
+        Ok(Ok(r)) => Ok(text_of(&r)),
+    }
+}
+
+async fn read_location(client: &common::Client) -> Result<String, String> {
+    call(client, "locations_get-location", json!({})).await
+}
+
+#[tokio::test]
+async fn a_grant_made_through_one_replica_works_on_all_and_a_revocation_stops_it_on_all() {
+    let Some(cluster) = Cluster::start("replicas: grants and revocation").await else {
+        return;
+    };
+    let (token, grant_id) = cluster.grant_through(0).await;
+    let mut clients = Vec::new();
+    for r in &cluster.replicas {
+        let c = modern_client(&r.mcp(), Some(&token), &[]).await;
+        let answer = read_location(&c).await;
+        assert!(
+            answer
+                .as_ref()
+                .is_ok_and(|t| t.contains(sandbox::DEMO_LOCATION_ID)),
+            "the grant works through {}: {answer:?}",
+            r.base
+        );
+        // Twice, so each replica answers the second from its cache: the revocation below must
+        // reach the caches, not just the store.
+        assert!(read_location(&c).await.is_ok());
+        clients.push(c);
+    }
+
+    let out = Command::new(BIN)
+        .args(["grants", "--store", &cluster.store, "revoke", &grant_id])
+        .output()
+        .expect("grants revoke runs");
+    assert!(
+        out.status.success(),
+        "grants revoke: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let revoked = Instant::now();
+    for (r, c) in cluster.replicas.iter().zip(&clients) {
+        loop {
+            match read_location(c).await {
+                Err(_) => break,
+                Ok(_) => {
+                    assert!(
+                        revoked.elapsed() < Duration::from_secs(3),
+                        "{} still serves a grant revoked 3 s ago",
+                        r.base
+                    );
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+    println!(
+        "revocation seen by all three replicas within {} ms",
+        revoked.elapsed().as_millis()
+    );
+}
+
+/// Starts `n` contact creations spread round-robin over `clients`; returns, per call, the
+/// replica index and either the new contact's id or why it failed.
+fn burst(
+    clients: &[Arc<common::Client>],
+    n: usize,
+    tag: &str,
+    done: Arc<AtomicUsize>,
+) -> Vec<tokio::task::JoinHandle<(usize, Result<String, String>)>> {
+    (0..n)
+        .map(|i| {
+            let at = i % clients.len();
+            let client = clients[at].clone();
+            let done = done.clone();
+            let args = json!({
+                "firstName": format!("{tag}{i}"),
+                "email": format!("{tag}{i}@replicas.example.com"),
+            });
+            tokio::spawn(async move {
+                let r = call(&client, "contacts_create-contact", args)
+                    .await
+                    .and_then(|text| {
+                        let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                        v["contact"]["id"]
+                            .as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| format!("no contact.id in {text}"))
+                    });
+                done.fetch_add(1, Ordering::SeqCst);
+                (at, r)
+            })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_burst_over_replicas_keeps_to_the_shared_limit_and_a_killed_replica_loses_no_acknowledged_write()
+ {
+    let Some(mut cluster) = Cluster::start("replicas: burst and kill").await else {
+        return;
+    };
+    let (token, _) = cluster.grant_through(0).await;
+    let mut clients = Vec::new();
+    for r in &cluster.replicas {
+        clients.push(Arc::new(modern_client(&r.mcp(), Some(&token), &[]).await));
+    }
+
+    // 400 writes for one location over three replicas.
+    let before = cluster.sandbox.state().request_count();
+    let started = Instant::now();
+    let calls = burst(&clients, 400, "burst", Arc::new(AtomicUsize::new(0)));
+    let mut ids = Vec::new();
+    for (i, h) in futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        let (at, r) = h.expect("call task");
+        match r {
+            Ok(id) => ids.push(id),
+            Err(e) => panic!("call {i} through replica {at} failed: {e}"),
+        }
+    }
+    let took = started.elapsed();
+    let sent = cluster.sandbox.state().request_count() - before;
+    assert_eq!(
+        sent, 400,
+        "one sandbox request per call: any more were 429s the replicas waited out and resent"
+    );
+    assert!(
+        took >= Duration::from_secs(9),
+        "400 calls at {PACED_TO} per 10 s need a second window, but took {took:?}: pacing is off"
+    );
+    for id in &ids {
+        assert!(
+            cluster.sandbox.state().contact(id).is_some(),
+            "contact {id} is missing"
+        );
+    }
+    println!("400 calls over 3 replicas in {took:?}, no 429");
+
+    // Another burst; replica 2 is killed once 20 calls have answered.
+    let done = Arc::new(AtomicUsize::new(0));
+    let calls = burst(&clients, 150, "kill", done.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while done.load(Ordering::SeqCst) < 20 {
+        assert!(
+            Instant::now() < deadline,
+            "20 calls did not answer within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let victim = &mut cluster.replicas[2].proc.0;
+    victim.kill().expect("kill replica 2");
+    let _ = victim.wait();
+    let mut acknowledged = 0;
+    let mut lost_on_victim = 0;
+    for h in futures::future::join_all(calls).await {
+        let (at, r) = h.expect("call task");
+        match r {
+            Ok(id) => {
+                acknowledged += 1;
+                assert!(
+                    cluster.sandbox.state().contact(&id).is_some(),
+                    "acknowledged contact {id} (replica {at}) is missing"
+                );
+            }
+            Err(e) if at == 2 => {
+                lost_on_victim += 1;
+                let _ = e;
+            }
+            Err(e) => panic!("a call through surviving replica {at} failed: {e}"),
+        }
+    }
+    assert!(
+        acknowledged >= 100,
+        "the surviving replicas answered all of theirs"
+    );
+    println!(
+        "kill mid-burst: {acknowledged} acknowledged (all present), {lost_on_victim} unanswered on the killed replica"
+    );
+}
