@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The replica figures of BENCHMARKS.md ("Replicas"): builds the release binaries once, then runs
-# the `replicas` driver (bench/src/bin/replicas.rs), which starts its own Postgres and Redis
+# the `replicas` driver (bench/src/bin/replicas/), which starts its own Postgres and Redis
 # (Debian packages postgresql and redis-server; .ci/install-ship.sh installs them), the sandbox
 # with 50-150 ms latency and one to three `serve --auth oauth` replicas, and prints Markdown.
 # usage: bench/scripts/replicas.sh [--seconds S] [--rounds R] [--concurrency C]
