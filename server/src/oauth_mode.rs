@@ -259,6 +259,7 @@ pub async fn enable(
         tracing::warn!(public_url = %config.public_url, "the public URL is plain http: tokens would cross the network unencrypted; put TLS in front and use https");
     }
     let store = oauth::store::open(&args.store).await?;
+    app.ops.store = Some(store.clone());
     let server = AuthServer::new(config, store, key).await?;
     if let Ok(url) = url::Url::parse(server.issuer())
         && let Some(host) = url.host_str()

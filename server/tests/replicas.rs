@@ -47,7 +47,7 @@ async fn read_location(client: &common::Client) -> Result<String, String> {
 
 #[tokio::test]
 async fn a_grant_made_through_one_replica_works_on_all_and_a_revocation_stops_it_on_all() {
-    let Some(cluster) = Cluster::start("replicas: grants and revocation").await else {
+    let Some(mut cluster) = Cluster::start("replicas: grants and revocation").await else {
         return;
     };
     let (token, grant_id) = cluster.grant_through(0).await;
@@ -96,6 +96,36 @@ async fn a_grant_made_through_one_replica_works_on_all_and_a_revocation_stops_it
     println!(
         "revocation seen by all three replicas within {} ms",
         revoked.elapsed().as_millis()
+    );
+
+    // Readiness follows the store: ready while Postgres answers, not ready once it is gone.
+    let http = cluster.http.clone();
+    let readyz = move |base: String| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .expect("readyz answers");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.expect("readyz json"))
+        }
+    };
+    let (status, body) = readyz(cluster.replicas[1].base.clone()).await;
+    assert_eq!(
+        (status, &body["checks"]["store"]),
+        (200, &json!("ok")),
+        "{body}"
+    );
+    let password = cluster.pg.as_ref().map(|p| p.password().to_owned());
+    drop(cluster.pg.take());
+    let (status, body) = readyz(cluster.replicas[1].base.clone()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_ne!(body["checks"]["store"], "ok", "{body}");
+    assert!(
+        !body.to_string().contains(&password.unwrap_or_default()),
+        "the store password leaked into /readyz: {body}"
     );
 }
 

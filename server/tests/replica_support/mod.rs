@@ -45,10 +45,11 @@ pub struct Cluster {
     pub store: String,
     pub sandbox: sandbox::Sandbox,
     public: String,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
     _dir: tempfile::TempDir,
     _redis: limiter::test_support::RedisServer,
-    _pg: oauth::test_support::PostgresServer,
+    /// Dropping it stops Postgres.
+    pub pg: Option<oauth::test_support::PostgresServer>,
 }
 
 fn free_port() -> u16 {
@@ -139,7 +140,7 @@ impl Cluster {
             http,
             _dir: dir,
             _redis: redis,
-            _pg: pg,
+            pg: Some(pg),
         })
     }
 
