@@ -27,6 +27,8 @@ pub mod metadata;
 mod pages;
 pub mod register;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod token;
 pub mod upstream;
 pub mod verify;

@@ -38,7 +38,8 @@ impl fmt::Debug for Access {
     }
 }
 
-/// Verified tokens by hash, so a call costs a hash and a `stat` rather than a query. An entry is
+/// Verified tokens by hash, so a call costs a hash and a stamp read (a `stat` with SQLite, an
+/// atomic load with Postgres) rather than a query. An entry is
 /// trusted only while the store's revocation stamp is the one it was filled under and the token
 /// has not expired; revocations anywhere move the stamp, so the next call re-checks the store.
 #[derive(Debug, Default)]

@@ -64,8 +64,8 @@ pub(crate) async fn guard(
     next: Next,
 ) -> Response {
     let shared = &st.inner;
-    shared.requests.fetch_add(1, Ordering::Relaxed);
-    let latency = shared.latency();
+    let n = shared.requests.fetch_add(1, Ordering::Relaxed);
+    let latency = shared.latency(n);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

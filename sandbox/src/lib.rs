@@ -26,6 +26,7 @@ mod domain;
 mod error;
 mod extract;
 mod guard;
+mod latency;
 mod marketing;
 mod seed;
 mod state;
@@ -85,6 +86,9 @@ pub struct SandboxConfig {
     pub rate_limit: Option<RateLimit>,
     /// Added to every request before it is handled.
     pub latency: Duration,
+    /// Up to this much more is added, varying per request (uniform), so the delay spans
+    /// `latency..=latency + latency_jitter`.
+    pub latency_jitter: Duration,
     /// The fraction (0.0 to 1.0) of requests answered with an injected 500 or 503 instead of
     /// being handled. Injected failures change no state.
     pub error_rate: f64,
@@ -103,6 +107,7 @@ impl Default for SandboxConfig {
         SandboxConfig {
             rate_limit: Some(RateLimit::default()),
             latency: Duration::ZERO,
+            latency_jitter: Duration::ZERO,
             error_rate: 0.0,
             seed: DEFAULT_SEED,
             epoch_ms: SEED_EPOCH_MS,
@@ -151,6 +156,9 @@ pub fn router(config: SandboxConfig) -> (Router, SandboxState) {
             rate_limited: AtomicBool::new(config.rate_limit.is_some()),
             latency_us: AtomicU64::new(
                 u64::try_from(config.latency.as_micros()).unwrap_or(u64::MAX),
+            ),
+            latency_jitter_us: AtomicU64::new(
+                u64::try_from(config.latency_jitter.as_micros()).unwrap_or(u64::MAX),
             ),
             error_rate_bits: AtomicU64::new(config.error_rate.to_bits()),
             requests: AtomicU64::new(0),

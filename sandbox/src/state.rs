@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     /// Fast path: no limiter lock at all while the limit is off.
     pub(crate) rate_limited: AtomicBool,
     pub(crate) latency_us: AtomicU64,
+    /// The spread added on top of `latency_us` (see `latency.rs`).
+    pub(crate) latency_jitter_us: AtomicU64,
     /// `f64` bits of the error rate.
     pub(crate) error_rate_bits: AtomicU64,
     pub(crate) requests: AtomicU64,
@@ -43,8 +45,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn latency(&self) -> Duration {
-        Duration::from_micros(self.latency_us.load(Ordering::Relaxed))
+    /// The delay for request number `n`: the latency plus its share of the jitter.
+    pub(crate) fn latency(&self, n: u64) -> Duration {
+        crate::latency::delay(
+            Duration::from_micros(self.latency_us.load(Ordering::Relaxed)),
+            Duration::from_micros(self.latency_jitter_us.load(Ordering::Relaxed)),
+            n,
+        )
     }
 
     pub(crate) fn error_rate(&self) -> f64 {
@@ -115,6 +122,12 @@ impl SandboxState {
     pub fn set_latency(&self, latency: Duration) {
         let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         self.inner.latency_us.store(us, Ordering::Relaxed);
+    }
+
+    /// Sets the spread added on top of the latency from now on (uniform over 0..=jitter).
+    pub fn set_latency_jitter(&self, jitter: Duration) {
+        let us = u64::try_from(jitter.as_micros()).unwrap_or(u64::MAX);
+        self.inner.latency_jitter_us.store(us, Ordering::Relaxed);
     }
 
     /// Sets the fraction (0.0 to 1.0, clamped) of requests answered with an injected 500/503.

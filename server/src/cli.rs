@@ -347,6 +347,15 @@ pub struct SandboxArgs {
         value_name = "MS"
     )]
     pub latency_ms: u64,
+    /// Up to this many milliseconds more, varying per answer, so answers take from
+    /// --latency-ms to --latency-ms plus this (e.g. 50 and 100 for HighLevel-like 50-150 ms).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_SANDBOX_LATENCY_JITTER_MS",
+        default_value_t = 0,
+        value_name = "MS"
+    )]
+    pub latency_jitter_ms: u64,
     /// Fraction of requests (0.0 to 1.0) answered with an injected 500 or 503, to rehearse a
     /// failing upstream.
     #[arg(long, env = "HIGHLEVEL_MCP_SANDBOX_ERROR_RATE", default_value_t = 0.0, value_name = "FRACTION", value_parser = fraction)]

@@ -251,6 +251,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     window: std::time::Duration::from_secs(10),
                 }),
                 latency: std::time::Duration::from_millis(args.latency_ms),
+                latency_jitter: std::time::Duration::from_millis(args.latency_jitter_ms),
                 error_rate: args.error_rate,
                 ..sandbox::SandboxConfig::default().anchored_to_current_week()
             };

@@ -44,12 +44,16 @@ pub struct OAuthArgs {
     #[arg(long, env = "HIGHLEVEL_MCP_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 
-    /// Where grants are kept: sqlite:PATH (created when absent).
+    /// Where grants are kept: sqlite:PATH (created when absent), or
+    /// postgres://USER:PASSWORD@HOST:PORT/DB, shared by several replicas (the database must
+    /// exist; tables are created).
     #[arg(
         long,
         env = "HIGHLEVEL_MCP_STORE",
         default_value = "sqlite:highlevel-mcp.db",
-        value_name = "SPEC"
+        value_name = "SPEC",
+        // A Postgres URL may carry a password: never print the variable's value in --help.
+        hide_env_values = true
     )]
     pub store: String,
 
@@ -84,13 +88,14 @@ pub struct KeygenArgs {
 /// `grants` flags.
 #[derive(Debug, Clone, Args)]
 pub struct GrantsArgs {
-    /// The store, as for `serve --store`.
+    /// The store, as for `serve --store` (sqlite:PATH or postgres://...).
     #[arg(
         long,
         env = "HIGHLEVEL_MCP_STORE",
         default_value = "sqlite:highlevel-mcp.db",
         value_name = "SPEC",
-        global = true
+        global = true,
+        hide_env_values = true
     )]
     pub store: String,
     /// What to do.
@@ -254,6 +259,7 @@ pub async fn enable(
         tracing::warn!(public_url = %config.public_url, "the public URL is plain http: tokens would cross the network unencrypted; put TLS in front and use https");
     }
     let store = oauth::store::open(&args.store).await?;
+    app.ops.store = Some(store.clone());
     let server = AuthServer::new(config, store, key).await?;
     if let Ok(url) = url::Url::parse(server.issuer())
         && let Some(host) = url.host_str()
@@ -264,7 +270,7 @@ pub async fn enable(
     tracing::info!(
         issuer = %server.issuer(),
         resource = %server.resource(),
-        store = %args.store,
+        store = %oauth::store::describe(&args.store),
         "OAuth mode: clients sign in at {}/authorize",
         server.issuer()
     );
@@ -311,7 +317,7 @@ pub async fn grants(args: &GrantsArgs) -> anyhow::Result<()> {
         GrantsAction::List => {
             let all = store.grants(now).await?;
             if all.is_empty() {
-                println!("no grants in {}", args.store);
+                println!("no grants in {}", oauth::store::describe(&args.store));
                 return Ok(());
             }
             println!(
@@ -353,7 +359,7 @@ pub async fn grants(args: &GrantsArgs) -> anyhow::Result<()> {
             } else {
                 bail!(
                     "no active grant `{id}` in {} (see `highlevel-mcp grants list`)",
-                    args.store
+                    oauth::store::describe(&args.store)
                 );
             }
         }

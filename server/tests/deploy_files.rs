@@ -237,6 +237,11 @@ fn compose_uses_only_flags_and_variables_the_binary_has() {
         env.contains_key("HIGHLEVEL_MCP_RATE_LIMIT"),
         "replicas share Redis"
     );
+    assert!(
+        env.get("HIGHLEVEL_MCP_STORE")
+            .is_some_and(|s| s.starts_with("postgres://")),
+        "replicas share the OAuth store in Postgres"
+    );
     check_config(
         "deploy/compose/docker-compose.yml",
         &strings(&service["command"]),
@@ -283,6 +288,16 @@ fn kubernetes_manifests_use_only_flags_and_variables_the_binary_has() {
         };
         env.insert(name, value);
     }
+    assert!(
+        env.get("HIGHLEVEL_MCP_STORE")
+            .is_some_and(|s| s.starts_with("postgres://")),
+        "replicas share the OAuth store in Postgres"
+    );
+    assert!(
+        env.get("HIGHLEVEL_MCP_RATE_LIMIT")
+            .is_some_and(|s| s.starts_with("redis://")),
+        "replicas share Redis"
+    );
     check_config(
         "deploy/kubernetes/deployment.yaml",
         &strings(&container["args"]),

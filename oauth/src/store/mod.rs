@@ -1,5 +1,7 @@
-//! The store: clients, grants, authorization codes and tokens behind one trait, [`Store`], so a
-//! shared backend (Postgres, for several replicas) can sit beside the embedded SQLite default.
+//! The store: clients, grants, authorization codes and tokens behind one trait, [`Store`], with
+//! two backends: the embedded SQLite default ([`SqliteStore`]) and Postgres ([`PostgresStore`]),
+//! which several replicas share. Both run the same queries (`sql.rs`); [`open`] picks one from
+//! the `--store` value.
 //!
 //! What the store may hold is fixed here: our own tokens and codes only as SHA-256 hex
 //! ([`crate::crypto::token_hash`]), HighLevel secrets only sealed with the store key. One-time
@@ -7,6 +9,8 @@
 //! requests can never both succeed, whichever backend runs it.
 
 mod migrations;
+mod postgres;
+mod sql;
 mod sqlite;
 
 use std::fmt::Debug;
@@ -14,6 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A store failure (the database is unreachable, full, or holds something unexpected).
@@ -209,7 +214,9 @@ pub trait Store: Send + Sync + Debug {
     fn revocation_stamp(&self) -> u64;
 }
 
-/// Opens a store from a `--store` value: `sqlite:PATH` (created when absent; migrations run).
+/// Opens a store from a `--store` value: `sqlite:PATH` (created when absent) or
+/// `postgres://USER:PASSWORD@HOST:PORT/DB` (`postgresql://` too; the database must exist).
+/// Migrations run either way.
 pub async fn open(spec: &str) -> StoreResult<Arc<dyn Store>> {
     if let Some(path) = spec.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
@@ -222,7 +229,34 @@ pub async fn open(spec: &str) -> StoreResult<Arc<dyn Store>> {
             SqliteStore::open(std::path::Path::new(path)).await?,
         ));
     }
+    if is_postgres(spec) {
+        return Ok(Arc::new(PostgresStore::open(spec).await?));
+    }
     Err(StoreError(format!(
-        "unsupported --store `{spec}`: use sqlite:PATH (e.g. sqlite:./highlevel-mcp.db)"
+        "unsupported --store `{}`: use sqlite:PATH (e.g. sqlite:./highlevel-mcp.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+        describe(spec)
     )))
+}
+
+fn is_postgres(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// A `--store` value fit for logs and messages: a Postgres URL without its password (and
+/// without query parameters, which may carry one); anything else with everything after an
+/// `@` hidden, in case it is a URL with credentials.
+pub fn describe(spec: &str) -> String {
+    if is_postgres(spec) {
+        return match postgres::parse_url(spec) {
+            Ok(options) => postgres::describe(&options),
+            Err(_) => "postgres://<unparsable URL>".into(),
+        };
+    }
+    if spec.starts_with("sqlite:") {
+        return spec.to_owned();
+    }
+    match spec.split_once("://") {
+        Some((scheme, _)) => format!("{scheme}://<hidden>"),
+        None => spec.to_owned(),
+    }
 }

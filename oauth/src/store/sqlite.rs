@@ -1,24 +1,17 @@
 //! The embedded default store: one SQLite file (WAL journal, so calls read while consent writes).
-//! Queries use `$1`-style parameters in order, which SQLite and PostgreSQL both accept, so a
-//! Postgres backend can share them.
+//! The queries are shared with Postgres (`sql.rs`); what is SQLite's own is opening the file
+//! privately and the revocation stamp, a file beside the database that grows by one byte per
+//! revocation (one `stat` per call, seen by every process using the same file).
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-use super::{
-    ClientRecord, CodeRecord, Consumed, GrantRecord, GrantSummary, Store, StoreError, StoreResult,
-    TokenKind, TokenRecord,
-};
-use crate::crypto::{b64, unb64};
+use super::{StoreError, StoreResult};
 
-/// SQLite-backed [`Store`].
+/// SQLite-backed [`Store`](super::Store).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -42,7 +35,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
-        let migrator = super::migrations::migrator()
+        let migrator = super::migrations::migrator(super::migrations::Dialect::Sqlite)
             .await
             .map_err(|e| StoreError(format!("cannot load migrations: {e}")))?;
         migrator.run(&pool).await.map_err(|e| {
@@ -59,9 +52,21 @@ impl SqliteStore {
         })
     }
 
+    /// Nothing to do inside the revoking transaction: the stamp file is written after it.
+    async fn revoked_in(&self, _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// The stamp: the stamp file's length.
+    fn stamp(&self) -> u64 {
+        std::fs::metadata(&self.stamp_path)
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
     /// Appends to the stamp file. A failure is an error for the revoker: the revocation is in
     /// the database, but running servers would keep trusting their cache until it is fixed.
-    fn bump_stamp(&self) -> StoreResult<()> {
+    fn revoked(&self) -> StoreResult<()> {
         use std::io::Write;
         let mut options = std::fs::OpenOptions::new();
         options.append(true).create(true);
@@ -101,335 +106,4 @@ fn create_private(path: &Path) -> StoreResult<()> {
     }
 }
 
-fn json_list(v: &[String]) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
-}
-
-fn parse_list(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn client_from(row: &SqliteRow) -> StoreResult<ClientRecord> {
-    Ok(ClientRecord {
-        client_id: row.try_get("client_id")?,
-        client_name: row.try_get("client_name")?,
-        redirect_uris: parse_list(&row.try_get::<String, _>("redirect_uris")?),
-        auth_method: row.try_get("auth_method")?,
-        secret_hash: row.try_get("secret_hash")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-const GRANT_COLUMNS: &str = "g.id, g.client_id, g.client_name, g.resource, g.scope, g.locations, g.default_location, g.upstream_kind, g.upstream_secret, g.created_at, g.revoked_at, g.revoked_reason";
-
-fn grant_from(row: &SqliteRow) -> StoreResult<GrantRecord> {
-    let sealed: String = row.try_get("upstream_secret")?;
-    Ok(GrantRecord {
-        id: row.try_get("id")?,
-        client_id: row.try_get("client_id")?,
-        client_name: row.try_get("client_name")?,
-        resource: row.try_get("resource")?,
-        scope: row.try_get("scope")?,
-        locations: parse_list(&row.try_get::<String, _>("locations")?),
-        default_location: row.try_get("default_location")?,
-        upstream_kind: row.try_get("upstream_kind")?,
-        upstream_secret: unb64(&sealed).unwrap_or_default(),
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-        revoked_reason: row.try_get("revoked_reason")?,
-    })
-}
-
-fn code_from(row: &SqliteRow) -> StoreResult<CodeRecord> {
-    Ok(CodeRecord {
-        code_hash: row.try_get("code_hash")?,
-        grant_id: row.try_get("grant_id")?,
-        client_id: row.try_get("client_id")?,
-        redirect_uri: row.try_get("redirect_uri")?,
-        code_challenge: row.try_get("code_challenge")?,
-        resource: row.try_get("resource")?,
-        scope: row.try_get("scope")?,
-        expires_at: row.try_get("expires_at")?,
-        used_at: row.try_get("used_at")?,
-    })
-}
-
-const TOKEN_COLUMNS: &str = "t.token_hash, t.grant_id, t.kind, t.client_id, t.expires_at, t.created_at, t.used_at, t.revoked_at";
-
-fn token_from(row: &SqliteRow) -> StoreResult<TokenRecord> {
-    let kind: String = row.try_get("kind")?;
-    Ok(TokenRecord {
-        token_hash: row.try_get("token_hash")?,
-        grant_id: row.try_get("grant_id")?,
-        kind: if kind == "refresh" {
-            TokenKind::Refresh
-        } else {
-            TokenKind::Access
-        },
-        client_id: row.try_get("client_id")?,
-        expires_at: row.try_get("expires_at")?,
-        created_at: row.try_get("created_at")?,
-        used_at: row.try_get("used_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
-        let row = sqlx::query("SELECT value FROM store_meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.try_get("value")).transpose()?)
-    }
-
-    async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO store_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn put_client(&self, c: &ClientRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO clients (client_id, client_name, redirect_uris, auth_method, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&c.client_id)
-        .bind(&c.client_name)
-        .bind(json_list(&c.redirect_uris))
-        .bind(&c.auth_method)
-        .bind(&c.secret_hash)
-        .bind(c.created_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>> {
-        let row = sqlx::query("SELECT * FROM clients WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(client_from).transpose()
-    }
-
-    async fn client_count(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM clients")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    async fn put_grant(&self, g: &GrantRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO grants (id, client_id, client_name, resource, scope, locations, default_location, upstream_kind, upstream_secret, created_at, revoked_at, revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&g.id)
-        .bind(&g.client_id)
-        .bind(&g.client_name)
-        .bind(&g.resource)
-        .bind(&g.scope)
-        .bind(json_list(&g.locations))
-        .bind(&g.default_location)
-        .bind(&g.upstream_kind)
-        .bind(b64(&g.upstream_secret))
-        .bind(g.created_at)
-        .bind(g.revoked_at)
-        .bind(&g.revoked_reason)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {GRANT_COLUMNS} FROM grants g WHERE g.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(grant_from).transpose()
-    }
-
-    async fn grants(&self, now: i64) -> StoreResult<Vec<GrantSummary>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {GRANT_COLUMNS}, (SELECT COUNT(*) FROM tokens t WHERE t.grant_id = g.id AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > $1) AS live FROM grants g ORDER BY g.created_at DESC, g.id"
-        ))
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(GrantSummary {
-                    grant: grant_from(r)?,
-                    live_access_tokens: u64::try_from(r.try_get::<i64, _>("live")?).unwrap_or(0),
-                })
-            })
-            .collect()
-    }
-
-    async fn revoke_grant(&self, id: &str, reason: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        self.bump_stamp()?;
-        Ok(done > 0)
-    }
-
-    async fn put_code(&self, c: &CodeRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO auth_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, resource, scope, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&c.code_hash)
-        .bind(&c.grant_id)
-        .bind(&c.client_id)
-        .bind(&c.redirect_uri)
-        .bind(&c.code_challenge)
-        .bind(&c.resource)
-        .bind(&c.scope)
-        .bind(c.expires_at)
-        .bind(c.used_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn consume_code(&self, code_hash: &str, now: i64) -> StoreResult<Consumed<CodeRecord>> {
-        let fresh = sqlx::query(
-            "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING *",
-        )
-        .bind(now)
-        .bind(code_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(row) = fresh {
-            return Ok(Consumed::Fresh(code_from(&row)?));
-        }
-        let old = sqlx::query("SELECT * FROM auth_codes WHERE code_hash = $1")
-            .bind(code_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match old {
-            Some(row) => Consumed::Replayed(code_from(&row)?),
-            None => Consumed::Unknown,
-        })
-    }
-
-    async fn put_token(&self, t: &TokenRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO tokens (token_hash, grant_id, kind, client_id, expires_at, created_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&t.token_hash)
-        .bind(&t.grant_id)
-        .bind(t.kind.as_str())
-        .bind(&t.client_id)
-        .bind(t.expires_at)
-        .bind(t.created_at)
-        .bind(t.used_at)
-        .bind(t.revoked_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.token_hash = $1"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(token_from).transpose()
-    }
-
-    async fn access(&self, token_hash: &str) -> StoreResult<Option<(TokenRecord, GrantRecord)>> {
-        let row = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS}, {GRANT_COLUMNS} FROM tokens t JOIN grants g ON g.id = t.grant_id WHERE t.token_hash = $1 AND t.kind = 'access'"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            // The token's columns come first, so `revoked_at` and friends by name would be
-            // ambiguous for the grant: read the grant's by position instead.
-            Some(r) => Ok(Some((token_from(&r)?, grant_at(&r, 8)?))),
-            None => Ok(None),
-        }
-    }
-
-    async fn consume_refresh(
-        &self,
-        token_hash: &str,
-        now: i64,
-    ) -> StoreResult<Consumed<TokenRecord>> {
-        let fresh = sqlx::query(
-            "UPDATE tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh' AND used_at IS NULL RETURNING token_hash, grant_id, kind, client_id, expires_at, created_at, used_at, revoked_at",
-        )
-        .bind(now)
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(row) = fresh {
-            return Ok(Consumed::Fresh(token_from(&row)?));
-        }
-        Ok(match self.token(token_hash).await? {
-            Some(t) if t.kind == TokenKind::Refresh => Consumed::Replayed(t),
-            _ => Consumed::Unknown,
-        })
-    }
-
-    async fn revoke_token(&self, token_hash: &str, now: i64) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(token_hash)
-        .execute(&self.pool)
-        .await?;
-        self.bump_stamp()
-    }
-
-    fn revocation_stamp(&self) -> u64 {
-        std::fs::metadata(&self.stamp_path)
-            .map(|m| m.len())
-            .unwrap_or(0)
-    }
-}
-
-/// Reads the grant columns starting at column `at` (after the token's in a join).
-fn grant_at(row: &SqliteRow, at: usize) -> StoreResult<GrantRecord> {
-    let sealed: String = row.try_get(at + 8)?;
-    Ok(GrantRecord {
-        id: row.try_get(at)?,
-        client_id: row.try_get(at + 1)?,
-        client_name: row.try_get(at + 2)?,
-        resource: row.try_get(at + 3)?,
-        scope: row.try_get(at + 4)?,
-        locations: parse_list(&row.try_get::<String, _>(at + 5)?),
-        default_location: row.try_get(at + 6)?,
-        upstream_kind: row.try_get(at + 7)?,
-        upstream_secret: unb64(&sealed).unwrap_or_default(),
-        created_at: row.try_get(at + 9)?,
-        revoked_at: row.try_get(at + 10)?,
-        revoked_reason: row.try_get(at + 11)?,
-    })
-}
+super::sql::sql_store!(super::SqliteStore, sqlx::sqlite::SqliteRow);

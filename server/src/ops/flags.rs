@@ -84,8 +84,8 @@ pub struct HealthArgs {
     /// Port of the running server on this host (the same variable `serve` reads).
     #[arg(long, env = "HIGHLEVEL_MCP_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// Which check: `/healthz` (the process answers) or `/readyz` (it can reach HighLevel and
-    /// the rate limiter's backend).
+    /// Which check: `/healthz` (the process answers) or `/readyz` (it can reach HighLevel, the
+    /// rate limiter's backend and, in OAuth mode, the grant store).
     #[arg(long, default_value = "/healthz", value_parser = ["/healthz", "/readyz"])]
     pub path: String,
 }

@@ -34,6 +34,8 @@ pub struct Ops {
     pub metrics: Arc<Metrics>,
     /// A small client for the readiness probe of the upstream (short timeout, no redirects).
     probe: reqwest::Client,
+    /// The OAuth grant store, in OAuth mode: `/readyz` checks it answers.
+    pub store: Option<Arc<dyn oauth::Store>>,
     /// When a "Redis is unreachable" warning was last logged (ms since start), to log it at most
     /// every 30 s during an outage instead of once per call.
     last_unchecked_warning: AtomicU64,
@@ -59,6 +61,7 @@ impl Ops {
             limiter,
             metrics: Arc::new(Metrics::new()),
             probe,
+            store: None,
             last_unchecked_warning: AtomicU64::new(u64::MAX),
             started: Instant::now(),
         }

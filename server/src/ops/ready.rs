@@ -1,10 +1,12 @@
 //! `GET /readyz`: whether this replica can do useful work now, for a load balancer or a
 //! Kubernetes readiness probe (`/healthz` only says the process is up).
 //!
-//! Two checks, run at once and each bounded by [`PROBE_TIMEOUT`]: the upstream base URL answers
-//! HTTP at all (any status counts: it proves DNS, TCP and TLS work, and costs no rate-limit
-//! budget since no token is sent), and the rate limiter's backend answers (Redis `PING`; always
-//! true in process). 200 with `"status": "ready"`, or 503 naming what failed.
+//! Checks run at once, each bounded by [`PROBE_TIMEOUT`]: the upstream base URL answers HTTP at
+//! all (any status counts: it proves DNS, TCP and TLS work, and costs no rate-limit budget since
+//! no token is sent), the rate limiter's backend answers (Redis `PING`; always true in process),
+//! and in OAuth mode the grant store answers a one-row read (a replica that cannot reach
+//! Postgres cannot check a single token). 200 with `"status": "ready"`, or 503 naming what
+//! failed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,8 +49,22 @@ async fn readyz(app: &App) -> (StatusCode, axum::Json<serde_json::Value>) {
             .await
             .unwrap_or_else(|_| Err("the rate limiter's backend did not answer in time".into()))
     };
-    let (upstream, limiter) = tokio::join!(upstream, limiter);
-    let ready = upstream.is_ok() && limiter.is_ok();
+    let store = async {
+        let Some(store) = &app.ops.store else {
+            return Ok(());
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, store.meta("key_check")).await {
+            Ok(Ok(_)) => Ok(()),
+            // The store's error names the server but never its password.
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "the grant store did not answer within {} s",
+                PROBE_TIMEOUT.as_secs()
+            )),
+        }
+    };
+    let (upstream, limiter, store) = tokio::join!(upstream, limiter, store);
+    let ready = upstream.is_ok() && limiter.is_ok() && store.is_ok();
     let word = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_owned(),
         Err(e) => e.clone(),
@@ -58,6 +74,7 @@ async fn readyz(app: &App) -> (StatusCode, axum::Json<serde_json::Value>) {
         "checks": {
             "upstream": word(&upstream),
             "rate_limiter": word(&limiter),
+            "store": if app.ops.store.is_some() { word(&store) } else { "not used".to_owned() },
         },
         "rate_limiter": app.ops.limiter.backend_name(),
     });
