@@ -9,11 +9,18 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 /// `(version, description, sql)`, ascending. Never edit a released entry: add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "grants",
-    include_str!("../../migrations/0001_grants.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "grants",
+        include_str!("../../migrations/0001_grants.sql"),
+    ),
+    (
+        2,
+        "upstream rotation",
+        include_str!("../../migrations/0002_upstream_rotation.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded;
