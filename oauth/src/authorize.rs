@@ -507,7 +507,7 @@ pub async fn decide(
         }
     };
     let state = pending.state.as_deref();
-    if form.action != "connect" {
+    if form.action != "connect" && form.action != "highlevel" {
         tracing::info!(client_id = %shorten(&client.client_id), "authorization declined by the user");
         return redirect_error(
             &s,
@@ -562,7 +562,17 @@ pub async fn decide(
         tracing::warn!(client_id = %shorten(&client.client_id), reason = %e, "connect page: token check failed");
         return again(e.to_string(), StatusCode::BAD_REQUEST);
     }
-    match finish(&s, &client, &pending, locations, "pit", pit.as_bytes(), None).await {
+    match finish(
+        &s,
+        &client,
+        &pending,
+        locations,
+        "pit",
+        pit.as_bytes(),
+        None,
+    )
+    .await
+    {
         Ok(resp) => resp,
         Err(message) => again(message, StatusCode::INTERNAL_SERVER_ERROR),
     }

@@ -93,7 +93,12 @@ fn judge(status: u16, body: &Value) -> Result<(), Refused> {
 }
 
 fn answer(body: &Value) -> Result<TokenAnswer, Refused> {
-    let text = |k: &str| body[k].as_str().map(str::to_owned).filter(|s| !s.is_empty());
+    let text = |k: &str| {
+        body[k]
+            .as_str()
+            .map(str::to_owned)
+            .filter(|s| !s.is_empty())
+    };
     let access_token = text("access_token")
         .ok_or_else(|| Refused::Unavailable("the answer has no access_token".into()))?;
     Ok(TokenAnswer {

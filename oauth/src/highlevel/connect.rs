@@ -125,7 +125,13 @@ pub async fn callback(
             "the sign-in with HighLevel ended without access ({})",
             shorten(said)
         );
-        return redirect_error(&s, &pending.redirect_uri, state, "access_denied", &description);
+        return redirect_error(
+            &s,
+            &pending.redirect_uri,
+            state,
+            "access_denied",
+            &description,
+        );
     }
     let Some(code) = get(&pairs, "code") else {
         return ErrorPage::bad_request(
@@ -190,8 +196,7 @@ pub async fn callback(
         },
         UserType::Company => {
             let company = answer.company_id.clone().unwrap_or_default();
-            match client::installed_locations(&s.http, app, &answer.access_token, &company).await
-            {
+            match client::installed_locations(&s.http, app, &answer.access_token, &company).await {
                 Ok(list) if !list.is_empty() => (
                     KIND_COMPANY,
                     list.into_iter()

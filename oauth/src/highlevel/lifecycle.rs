@@ -24,6 +24,11 @@ pub(crate) struct Tokens(Mutex<HashMap<String, Arc<tokio::sync::Mutex<State>>>>)
 /// compare-and-swap keeps a double refresh during the restart harmless).
 const MAX_GRANTS: usize = 10_000;
 
+/// After HighLevel refuses a refresh, how often and how long to look for a pair another replica
+/// stored before concluding the grant is dead (20 × 100 ms).
+const RACE_POLLS: usize = 20;
+const RACE_POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
 #[derive(Debug, Default)]
 struct State {
     current: Option<Current>,
@@ -186,8 +191,18 @@ impl AuthServer {
                         tracing::info!(grant_id, "HighLevel token refreshed");
                     }
                     Ok(false) => {
-                        // Revoked meanwhile, or another writer moved it: believe the store.
-                        *current = self.load_hl(grant_id).await?;
+                        // Revoked meanwhile, or another writer moved it. If a replica marked
+                        // it broken because it lost the refresh race to us, our fresh pair
+                        // proves the grant is fine: put it back.
+                        let stored = self.load_hl(grant_id).await?;
+                        if stored.secret.broken.is_some()
+                            && let Ok(true) = self.swap(grant_id, stored.version, &fresh).await
+                        {
+                            current.secret = fresh;
+                            current.version = stored.version + 1;
+                        } else {
+                            *current = stored;
+                        }
                     }
                     Err(e) => {
                         // The new pair lives on in this process; the store catches up on the
@@ -199,14 +214,18 @@ impl AuthServer {
                 Ok(())
             }
             Err(Refused::Said(reason)) => {
-                let stored = self.load_hl(grant_id).await?;
-                if stored.version != current.version {
-                    // Another replica refreshed with the same single-use token first.
-                    *current = stored;
-                    return match &current.secret.broken {
-                        Some(why) => Err(HlError::NeedsReconnect(why.clone())),
-                        None => Ok(()),
-                    };
+                // Another replica may have refreshed with the same single-use token a moment
+                // earlier and be about to store its pair: give it a bounded while to appear.
+                for _ in 0..RACE_POLLS {
+                    let stored = self.load_hl(grant_id).await?;
+                    if stored.version != current.version {
+                        *current = stored;
+                        return match &current.secret.broken {
+                            Some(why) => Err(HlError::NeedsReconnect(why.clone())),
+                            None => Ok(()),
+                        };
+                    }
+                    tokio::time::sleep(RACE_POLL_EVERY).await;
                 }
                 tracing::warn!(grant_id, %reason, "HighLevel refused a refresh; the grant needs reconnection");
                 let mut broken = current.secret.clone();
@@ -223,17 +242,17 @@ impl AuthServer {
         }
     }
 
-    async fn swap(
-        &self,
-        grant_id: &str,
-        version: i64,
-        secret: &HlSecret,
-    ) -> Result<bool, HlError> {
+    async fn swap(&self, grant_id: &str, version: i64, secret: &HlSecret) -> Result<bool, HlError> {
         let plain =
             serde_json::to_vec(secret).map_err(|e| HlError::Store(format!("internal: {e}")))?;
         let sealed = self.key.seal(&plain, grant_id.as_bytes());
         self.store
-            .swap_upstream_secret(grant_id, version, &sealed, Some(secret.expires_at_ms / 1000))
+            .swap_upstream_secret(
+                grant_id,
+                version,
+                &sealed,
+                Some(secret.expires_at_ms / 1000),
+            )
             .await
             .map_err(|e| HlError::Store(e.0))
     }
