@@ -330,7 +330,16 @@ impl HighLevelMcp {
             }
             return error_result(e);
         }
-        let token = &grant.token;
+        // HighLevel marketplace grants: the location's own token, refreshed when due.
+        let token = match grant.token_for(location).await {
+            Ok(t) => t,
+            Err(message) => {
+                let ops = &self.app.ops;
+                ops.finished(tool, Outcome::NoCredentials, None, started);
+                return error_result(message);
+            }
+        };
+        let token = &token;
         let prepared = entry.compiled.prepare(
             &args,
             CallContext {
