@@ -165,7 +165,8 @@ impl LocationTokens for HlTokens {
                 .highlevel_token(&self.grant_id, location)
                 .await
                 .map_err(|e| e.to_string())?;
-            Secret::new(&token).ok_or_else(|| "HighLevel returned an empty token; try again".to_owned())
+            Secret::new(&token)
+                .ok_or_else(|| "HighLevel returned an empty token; try again".to_owned())
         })
     }
 }
