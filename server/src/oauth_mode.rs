@@ -97,6 +97,25 @@ pub struct OAuthArgs {
         value_name = "URL"
     )]
     pub highlevel_pages_url: String,
+
+    /// Refresh HighLevel's tokens this many seconds before they expire (they live about a day).
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_HL_REFRESH_MARGIN_SECS",
+        default_value_t = 300,
+        value_name = "SECS"
+    )]
+    pub highlevel_refresh_margin_secs: u64,
+
+    /// Tests only: the lifetime of the access tokens the embedded sandbox's HighLevel OAuth
+    /// issues (default: HighLevel's 86399 s), to force expiries.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_SANDBOX_OAUTH_ACCESS_TTL_SECS",
+        hide = true,
+        value_name = "SECS"
+    )]
+    pub sandbox_oauth_access_ttl_secs: Option<u64>,
 }
 
 /// `--highlevel-user-type`.
@@ -145,6 +164,9 @@ impl OAuthArgs {
             let mut app = sandbox::OAuthApp::for_tests();
             app.client_id = id;
             app.client_secret = secret;
+            if let Some(secs) = self.sandbox_oauth_access_ttl_secs {
+                app.access_ttl = std::time::Duration::from_secs(secs.max(1));
+            }
             app
         }))
     }
@@ -359,6 +381,7 @@ pub async fn enable(
         let mut hl = oauth::highlevel::HighLevelApp::new(&id, &secret, user_type)
             .map_err(anyhow::Error::msg)?;
         hl.api_base = app.upstream.base_url().trim_end_matches('/').to_owned();
+        hl.refresh_margin = std::time::Duration::from_secs(args.highlevel_refresh_margin_secs);
         // The sandbox serves the chooser beside its API; HighLevel serves it elsewhere.
         hl.pages_base = if sandbox {
             hl.api_base.clone()

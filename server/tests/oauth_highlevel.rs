@@ -21,17 +21,23 @@ use serde_json::{Value, json};
 
 type Service = RunningService<RoleClient, ()>;
 
-async fn start_server() -> OAuthServer {
+async fn start_server(extra: &[&str]) -> OAuthServer {
     let dir = tempfile::tempdir().expect("temp dir").keep();
     let secret = dir.join("hl-client-secret");
     std::fs::write(&secret, OAuthApp::TEST_CLIENT_SECRET).expect("secret file");
-    OAuthServer::start(&[
-        "--highlevel-client-id",
-        OAuthApp::TEST_CLIENT_ID,
-        "--highlevel-client-secret-file",
-        secret.to_str().expect("utf-8 path"),
-        "--discovery",
-    ])
+    OAuthServer::start(
+        &[
+            "--highlevel-client-id",
+            OAuthApp::TEST_CLIENT_ID,
+            "--highlevel-client-secret-file",
+            secret.to_str().expect("utf-8 path"),
+            "--discovery",
+        ]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect::<Vec<_>>(),
+    )
     .await
 }
 
@@ -243,13 +249,39 @@ async fn use_the_agency(service: &Service) {
 
 #[tokio::test]
 async fn an_agency_signs_in_with_highlevel_over_http_and_uses_three_locations() {
-    let server = start_server().await;
+    // HighLevel's tokens live 3 s here and are refreshed 2 s ahead, to force an expiry.
+    let server = start_server(&[
+        "--sandbox-oauth-access-ttl-secs",
+        "3",
+        "--highlevel-refresh-margin-secs",
+        "2",
+    ])
+    .await;
     let base = server.base.clone();
     let service = connect(&server, |url, _cb| async move {
         sign_in_over_http(&base, &url).await
     })
     .await;
     use_the_agency(&service).await;
+
+    // Past the refresh point, 50 concurrent calls across the three locations all succeed.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let calls = (0..50).map(|i| {
+        let service = &service;
+        async move {
+            let loc = AGENCY_LOCATION_IDS[i % 3];
+            let r = call(
+                service,
+                "execute_operation",
+                json!({"name": "contacts_get-contacts", "arguments": {"locationId": loc, "limit": 1}}),
+            )
+            .await;
+            (loc, r)
+        }
+    });
+    for (loc, r) in futures::future::join_all(calls).await {
+        assert_eq!(ok_json(&r)["contacts"][0]["locationId"], loc);
+    }
     let listing = server.grants(&["list"]);
     assert!(listing.contains("HighLevel sign-in test"), "{listing}");
     let _ = service.cancel().await;
@@ -260,7 +292,7 @@ async fn an_agency_signs_in_with_highlevel_in_chromium_and_uses_three_locations(
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let server = start_server().await;
+    let server = start_server(&[]).await;
     let service = connect(&server, |url, mut cb| async move {
         browser.sign_in_with_highlevel(&url).await;
         cb.next().await
