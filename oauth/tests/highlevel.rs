@@ -477,3 +477,26 @@ async fn two_replicas_racing_at_expiry_refresh_once_and_both_keep_working() {
     assert_eq!(h.sandbox.state().oauth_refreshes(), 1);
     assert_eq!(contacts(&h, &a, loc).await.0, 200);
 }
+
+#[tokio::test]
+async fn no_token_shows_in_the_servers_debug_output() {
+    let h = harness(
+        Duration::from_secs(3600),
+        Duration::from_secs(60),
+        UserType::Company,
+    )
+    .await;
+    let (grant, _) = sign_in(&h, &agency_choice()).await;
+    let token = h
+        .server
+        .highlevel_token(&grant, Some(AGENCY_LOCATION_IDS[0]))
+        .await
+        .unwrap();
+    let debug = format!("{:?}", h.server);
+    assert!(!debug.contains(&token), "a location token in {debug}");
+    assert!(
+        !debug.contains("sbxat-") && !debug.contains("sbxrt-"),
+        "{debug}"
+    );
+    assert!(!debug.contains(OAuthApp::TEST_CLIENT_SECRET), "{debug}");
+}

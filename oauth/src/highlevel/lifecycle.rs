@@ -16,9 +16,17 @@ use super::client::{self, Refused};
 use super::{HighLevelApp, HlError, HlSecret, KIND_COMPANY, KIND_LOCATION, now_ms};
 use crate::AuthServer;
 
-/// Per-grant token state of this process.
-#[derive(Debug, Default)]
+/// Per-grant token state of this process. Its `Debug` shows only how many grants it holds:
+/// the state holds tokens.
+#[derive(Default)]
 pub(crate) struct Tokens(Mutex<HashMap<String, Arc<tokio::sync::Mutex<State>>>>);
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        f.debug_struct("Tokens").field("grants", &n).finish()
+    }
+}
 
 /// Most grants kept; beyond it the map starts again (entries reload from the store, and the
 /// compare-and-swap keeps a double refresh during the restart harmless).
@@ -29,14 +37,13 @@ const MAX_GRANTS: usize = 10_000;
 const RACE_POLLS: usize = 20;
 const RACE_POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct State {
     current: Option<Current>,
     /// Agency grants: location id → (token, expiry in Unix ms).
     locations: HashMap<String, (String, i64)>,
 }
 
-#[derive(Debug)]
 struct Current {
     secret: HlSecret,
     version: i64,
