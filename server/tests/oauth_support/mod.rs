@@ -180,6 +180,20 @@ impl Callback {
     }
 }
 
+/// Waits (at most 30 s) until the browser shows the [`Callback`] page.
+async fn wait_for_callback_page(
+    client: &fantoccini::Client,
+) -> Result<(), fantoccini::error::CmdError> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath(
+            "//*[contains(text(), 'Connected. You can close this window.')]",
+        ))
+        .await
+        .map(|_| ())
+}
+
 /// chromedriver on a free port, with Debian's chromium.
 pub struct Browser {
     url: String,
@@ -272,6 +286,9 @@ impl Browser {
                 "pre-filled location"
             );
             client.find(Locator::Id("connect")).await?.click().await?;
+            // Closing the session before the redirects land can stop them short of the
+            // callback: wait for the callback's page first.
+            wait_for_callback_page(&client).await?;
             Ok::<_, fantoccini::error::CmdError>(())
         }
         .await;
@@ -330,6 +347,9 @@ impl Browser {
                 .click()
                 .await?;
             client.find(Locator::Id("approve")).await?.click().await?;
+            // Closing the session before the redirects land can stop them short of the
+            // callback: wait for the callback's page first.
+            wait_for_callback_page(&client).await?;
             Ok::<_, fantoccini::error::CmdError>(())
         }
         .await;
