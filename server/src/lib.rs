@@ -127,7 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     spawn_signal_handler(shutdown.clone());
     match cli.command {
         Command::Serve(args) => {
-            let sandbox_oauth = args.oauth.sandbox_app()?;
+            let sandbox_oauth = args.oauth.highlevel.sandbox_app(args.oauth.auth)?;
             let (mut app, sandbox) = build_app(
                 &args.common,
                 args.api_key_file.as_deref(),

@@ -21,6 +21,8 @@ use crate::credentials::{
 use crate::guard::Allowlists;
 use crate::handler::App;
 
+mod highlevel;
+
 /// How `serve` authenticates MCP clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum AuthMode {
@@ -74,123 +76,9 @@ pub struct OAuthArgs {
     #[arg(long, env = "HIGHLEVEL_MCP_ALLOW_LOOPBACK_CLIENT_METADATA")]
     pub allow_loopback_client_metadata: bool,
 
-    /// Client id of your HighLevel marketplace app: the connect page then offers "Sign in with
-    /// HighLevel" (register <public url>/oauth/highlevel/callback as the app's redirect URL).
-    #[arg(long, env = "HIGHLEVEL_MCP_HL_CLIENT_ID", value_name = "ID")]
-    pub highlevel_client_id: Option<String>,
-
-    /// File with the marketplace app's client secret (or put the secret itself in
-    /// HIGHLEVEL_MCP_HL_CLIENT_SECRET).
-    #[arg(long, env = "HIGHLEVEL_MCP_HL_CLIENT_SECRET_FILE", value_name = "PATH")]
-    pub highlevel_client_secret_file: Option<PathBuf>,
-
-    /// Which token the app asks for: `company` (agency: the person picks sub-accounts, each
-    /// call gets a location token) or `location` (one sub-account).
-    #[arg(long, env = "HIGHLEVEL_MCP_HL_USER_TYPE", value_enum, default_value_t = HlUserType::Company)]
-    pub highlevel_user_type: HlUserType,
-
-    /// Where HighLevel's location chooser lives. With --sandbox the sandbox serves it.
-    #[arg(
-        long,
-        env = "HIGHLEVEL_MCP_HL_PAGES_URL",
-        default_value = oauth::highlevel::DEFAULT_PAGES_BASE,
-        value_name = "URL"
-    )]
-    pub highlevel_pages_url: String,
-
-    /// Refresh HighLevel's tokens this many seconds before they expire (they live about a day).
-    #[arg(
-        long,
-        env = "HIGHLEVEL_MCP_HL_REFRESH_MARGIN_SECS",
-        default_value_t = 300,
-        value_name = "SECS"
-    )]
-    pub highlevel_refresh_margin_secs: u64,
-
-    /// Tests only: the lifetime of the access tokens the embedded sandbox's HighLevel OAuth
-    /// issues (default: HighLevel's 86399 s), to force expiries.
-    #[arg(
-        long,
-        env = "HIGHLEVEL_MCP_SANDBOX_OAUTH_ACCESS_TTL_SECS",
-        hide = true,
-        value_name = "SECS"
-    )]
-    pub sandbox_oauth_access_ttl_secs: Option<u64>,
-}
-
-/// `--highlevel-user-type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum HlUserType {
-    /// An agency (Company) token.
-    #[default]
-    Company,
-    /// A sub-account (Location) token.
-    Location,
-}
-
-impl OAuthArgs {
-    /// The marketplace app's client id and secret, when "Sign in with HighLevel" is configured.
-    fn highlevel_credentials(&self) -> anyhow::Result<Option<(String, String)>> {
-        let Some(id) = self
-            .highlevel_client_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|i| !i.is_empty())
-        else {
-            return Ok(None);
-        };
-        let secret = match &self.highlevel_client_secret_file {
-            Some(p) => read_trimmed(p, "HighLevel client secret")?,
-            None => std::env::var("HIGHLEVEL_MCP_HL_CLIENT_SECRET")
-                .unwrap_or_default()
-                .trim()
-                .to_owned(),
-        };
-        if secret.is_empty() {
-            bail!(
-                "--highlevel-client-id needs the app's client secret too: --highlevel-client-secret-file PATH or HIGHLEVEL_MCP_HL_CLIENT_SECRET (Marketplace → your app → Advanced settings → Auth)"
-            );
-        }
-        Ok(Some((id.to_owned(), secret)))
-    }
-
-    /// The marketplace app the embedded sandbox should emulate (`serve --sandbox --auth oauth`
-    /// with a client id): the same id and secret, so the sign-in works end to end offline.
-    pub fn sandbox_app(&self) -> anyhow::Result<Option<sandbox::OAuthApp>> {
-        if self.auth != AuthMode::Oauth {
-            return Ok(None);
-        }
-        Ok(self.highlevel_credentials()?.map(|(id, secret)| {
-            let mut app = sandbox::OAuthApp::for_tests();
-            app.client_id = id;
-            app.client_secret = secret;
-            if let Some(secs) = self.sandbox_oauth_access_ttl_secs {
-                app.access_ttl = std::time::Duration::from_secs(secs.max(1));
-            }
-            app
-        }))
-    }
-}
-
-/// Per-location HighLevel tokens of one marketplace grant, from the authorization server.
-#[derive(Debug)]
-struct HlTokens {
-    server: Arc<AuthServer>,
-    grant_id: String,
-}
-
-impl LocationTokens for HlTokens {
-    fn token_for<'a>(&'a self, location: Option<&'a str>) -> BoxFuture<'a, Result<Secret, String>> {
-        Box::pin(async move {
-            let token = self
-                .server
-                .highlevel_token(&self.grant_id, location)
-                .await
-                .map_err(|e| e.to_string())?;
-            Secret::new(&token)
-                .ok_or_else(|| "HighLevel returned an empty token; try again".to_owned())
-        })
-    }
+    /// "Sign in with HighLevel": the operator's marketplace app.
+    #[command(flatten)]
+    pub highlevel: highlevel::HighLevelArgs,
 }
 
 /// `keygen` flags.
@@ -282,10 +170,10 @@ impl GrantSource for OAuthGrants {
             })?;
             let tokens: Option<Arc<dyn LocationTokens>> =
                 access.upstream_kind.starts_with("hl-").then(|| {
-                    Arc::new(HlTokens {
-                        server: self.server.clone(),
-                        grant_id: access.grant_id.clone(),
-                    }) as Arc<dyn LocationTokens>
+                    Arc::new(highlevel::HlTokens::new(
+                        self.server.clone(),
+                        access.grant_id.clone(),
+                    )) as Arc<dyn LocationTokens>
                 });
             Ok(Grant {
                 token,
@@ -304,7 +192,7 @@ impl GrantSource for OAuthGrants {
     }
 }
 
-fn read_trimmed(path: &Path, what: &str) -> anyhow::Result<String> {
+pub(crate) fn read_trimmed(path: &Path, what: &str) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
     Ok(text.trim().to_owned())
@@ -373,29 +261,7 @@ pub async fn enable(
     };
     app.agency.several = true;
     config.allow_loopback_client_metadata = args.allow_loopback_client_metadata;
-    if let Some((id, secret)) = args.highlevel_credentials()? {
-        let user_type = match args.highlevel_user_type {
-            HlUserType::Company => oauth::highlevel::UserType::Company,
-            HlUserType::Location => oauth::highlevel::UserType::Location,
-        };
-        let mut hl = oauth::highlevel::HighLevelApp::new(&id, &secret, user_type)
-            .map_err(anyhow::Error::msg)?;
-        hl.api_base = app.upstream.base_url().trim_end_matches('/').to_owned();
-        hl.refresh_margin = std::time::Duration::from_secs(args.highlevel_refresh_margin_secs);
-        // The sandbox serves the chooser beside its API; HighLevel serves it elsewhere.
-        hl.pages_base = if sandbox {
-            hl.api_base.clone()
-        } else {
-            args.highlevel_pages_url.trim_end_matches('/').to_owned()
-        };
-        tracing::info!(
-            client_id = %hl.client_id,
-            user_type = user_type.as_str(),
-            chooser = %hl.pages_base,
-            "Sign in with HighLevel is on; the app's redirect URL must be <public url>/oauth/highlevel/callback"
-        );
-        config.highlevel = Some(hl);
-    }
+    config.highlevel = args.highlevel.app(app.upstream.base_url(), sandbox)?;
     if args.allow_loopback_client_metadata {
         tracing::warn!(
             "--allow-loopback-client-metadata is on: for tests and local development only"
