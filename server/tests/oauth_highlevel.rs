@@ -301,3 +301,29 @@ async fn an_agency_signs_in_with_highlevel_in_chromium_and_uses_three_locations(
     use_the_agency(&service).await;
     let _ = service.cancel().await;
 }
+
+#[test]
+fn a_client_id_without_a_secret_is_refused_at_start_up() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_highlevel-mcp"))
+        .args([
+            "serve",
+            "--sandbox",
+            "--auth",
+            "oauth",
+            "--port",
+            "0",
+            "--highlevel-client-id",
+            OAuthApp::TEST_CLIENT_ID,
+        ])
+        .env_remove("HIGHLEVEL_MCP_HL_CLIENT_SECRET")
+        .env_remove("HIGHLEVEL_MCP_HL_CLIENT_SECRET_FILE")
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--highlevel-client-secret-file")
+            && err.contains("HIGHLEVEL_MCP_HL_CLIENT_SECRET"),
+        "{err}"
+    );
+}
