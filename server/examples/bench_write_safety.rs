@@ -169,7 +169,7 @@ async fn main() {
         let t = Instant::now();
         let call = call_at(t);
         let ticket = audited
-            .before_send(&call, None, reader)
+            .before_send(&call, None, reader, None)
             .await
             .expect("sent");
         audited.after_send(ticket, &call, &answer, 200);
@@ -186,7 +186,7 @@ async fn main() {
             if audit_now {
                 let call = call_at(t);
                 let ticket = audited
-                    .before_send(&call, None, reader)
+                    .before_send(&call, None, reader, None)
                     .await
                     .expect("sent");
                 let (result, stats) = upstream.call(&delete, &req, &token).await;
@@ -229,7 +229,7 @@ async fn main() {
                 token: &token,
                 location: None,
             };
-            let answer = safety.before_send(&call, None, reader).await;
+            let answer = safety.before_send(&call, None, reader, None).await;
             assert!(answer.is_err(), "a gated call previews");
             v.push(t.elapsed());
         }

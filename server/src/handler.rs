@@ -13,7 +13,8 @@ use std::time::Instant;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities,
+    ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
@@ -52,6 +53,8 @@ pub struct App {
     pub safety: crate::gate::Safety,
     /// Several locations, `list_locations`, `search` and `fetch` (see [`crate::agency`]).
     pub agency: crate::agency::Agency,
+    /// Ask the user directly before a gated write (see [`gate::elicit`]); `None` never asks.
+    pub elicitation: Option<gate::elicit::AskUser>,
 }
 
 impl App {
@@ -73,6 +76,7 @@ impl App {
             ops: crate::ops::Ops::default(),
             safety: crate::gate::Safety::default(),
             agency: crate::agency::Agency::default(),
+            elicitation: None,
         })
     }
 
@@ -205,11 +209,13 @@ impl ServerHandler for HighLevelMcp {
 
     async fn call_tool(
         &self,
-        request: CallToolRequestParams,
+        mut request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let parts = context.extensions.get::<http::request::Parts>();
-        let args = request.arguments.unwrap_or_default();
+        let args = request.arguments.take().unwrap_or_default();
+        let asking = self.asking(&context, &request);
+        let asking = asking.as_ref();
         let agency = &self.app.agency;
         if agency.offers(&request.name, self.app.discovery.is_some()) {
             let result = crate::agency::call(&self.app, &request.name, &args, parts).await;
@@ -230,7 +236,7 @@ impl ServerHandler for HighLevelMcp {
                 Some(discovery::SEARCH) => return Ok(self.search_operations(d, &args).into()),
                 Some(discovery::DESCRIBE) => return Ok(self.describe_operation(d, &args).into()),
                 Some(discovery::CALL) => {
-                    return Ok(self.call_by_name(d, &args, parts).await.into());
+                    return Ok(self.call_by_name(d, &args, parts, asking).await);
                 }
                 _ => {}
             }
@@ -249,12 +255,14 @@ impl ServerHandler for HighLevelMcp {
                 None,
             ));
         };
-        let result = self.execute(entry, args, parts).await;
-        Ok(CallToolResponse::from(cap_result(
-            result,
-            self.app.max_result_chars,
-            "the server caps results at --max-result-chars; narrow the query or lower its limit",
-        )))
+        Ok(match self.execute(entry, args, parts, asking).await {
+            CallToolResponse::Complete(result) => CallToolResponse::from(cap_result(
+                result,
+                self.app.max_result_chars,
+                "the server caps results at --max-result-chars; narrow the query or lower its limit",
+            )),
+            other => other,
+        })
     }
 }
 
@@ -285,13 +293,41 @@ fn cap_result(mut result: CallToolResult, max_chars: usize, hint: &str) -> CallT
 }
 
 impl HighLevelMcp {
+    /// How this call's user can be asked to confirm a gated write, if at all: by rounds on
+    /// 2026-07-28 (any transport), live where the transport carries server-to-client requests.
+    fn asking<'a>(
+        &self,
+        context: &RequestContext<RoleServer>,
+        request: &'a CallToolRequestParams,
+    ) -> Option<gate::elicit::Asking<'a>> {
+        let wait = self.app.elicitation.as_ref()?;
+        let modern = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        if modern {
+            let form = context
+                .client_capabilities()
+                .and_then(|c| c.elicitation)
+                .is_some_and(|e| e.form.is_some() || e.url.is_none());
+            return form.then_some(gate::elicit::Asking::Rounds(gate::elicit::Rounds {
+                responses: request.input_responses.as_ref(),
+                state: request.request_state.as_deref(),
+            }));
+        }
+        if !wait.live {
+            return None;
+        }
+        gate::elicit::Asker::for_peer(&context.peer, wait.timeout).map(gate::elicit::Asking::Live)
+    }
+
     /// Runs one catalog tool: credential, location, argument checks, upstream call, log line.
     async fn execute(
         &self,
         entry: &Entry,
         mut args: JsonObject,
         parts: Option<&http::request::Parts>,
-    ) -> CallToolResult {
+        asking: Option<&gate::elicit::Asking<'_>>,
+    ) -> CallToolResponse {
         let started = Instant::now();
         let tool = &entry.compiled.def;
         // The guard resolved the grant for HTTP requests; stdio (no parts) resolves here.
@@ -306,7 +342,7 @@ impl HighLevelMcp {
                 Err(rejection) => {
                     let ops = &self.app.ops;
                     ops.finished(tool, Outcome::NoCredentials, None, started);
-                    return error_result(rejection.message);
+                    return error_result(rejection.message).into();
                 }
             },
         };
@@ -326,9 +362,9 @@ impl HighLevelMcp {
             let ops = &self.app.ops;
             ops.finished(tool, Outcome::LocationRefused, None, started);
             if let Some(unlogged) = self.app.safety.refused(&call(None), &e) {
-                return unlogged;
+                return unlogged.into();
             }
-            return error_result(e);
+            return error_result(e).into();
         }
         // HighLevel marketplace grants: the location's own token, refreshed when due.
         let token = match grant.token_for(location).await {
@@ -336,7 +372,7 @@ impl HighLevelMcp {
             Err(message) => {
                 let ops = &self.app.ops;
                 ops.finished(tool, Outcome::NoCredentials, None, started);
-                return error_result(message);
+                return error_result(message).into();
             }
         };
         let token = &token;
@@ -358,9 +394,9 @@ impl HighLevelMcp {
                 let ops = &self.app.ops;
                 ops.finished(tool, Outcome::InvalidArguments, None, started);
                 if let Some(unlogged) = self.app.safety.refused(&call(None), &e.to_string()) {
-                    return unlogged;
+                    return unlogged.into();
                 }
-                return error_result(e.to_string());
+                return error_result(e.to_string()).into();
             }
         };
         let ticket = if self.app.safety.is_active() {
@@ -373,7 +409,7 @@ impl HighLevelMcp {
             match self
                 .app
                 .safety
-                .before_send(&call(Some(&req)), confirm, reader)
+                .before_send(&call(Some(&req)), confirm, reader, asking)
                 .await
             {
                 Ok(t) => Some(t),
@@ -385,7 +421,7 @@ impl HighLevelMcp {
         // ops: wait for a slot under HighLevel's per-location rate limit (or explain a refusal).
         let pace = self.app.ops.pace(tool, &args, location, token, started);
         if let Err(refused) = pace.await {
-            return refused;
+            return refused.into();
         }
         let (result, stats) = self.app.upstream.call(tool, &req, token).await;
         let ops = &self.app.ops;
@@ -409,7 +445,7 @@ impl HighLevelMcp {
             duration_ms = started.elapsed().as_millis() as u64,
             "tool call"
         );
-        result
+        result.into()
     }
 
     fn search_operations(&self, d: &Discovery, args: &JsonObject) -> CallToolResult {
@@ -514,14 +550,15 @@ impl HighLevelMcp {
         d: &Discovery,
         args: &JsonObject,
         parts: Option<&http::request::Parts>,
-    ) -> CallToolResult {
+        asking: Option<&gate::elicit::Asking<'_>>,
+    ) -> CallToolResponse {
         let Some(name) = args.get("name").and_then(Value::as_str) else {
             return error_result(
                 "execute_operation needs `name` (from search_operations) and `arguments` (an object matching the operation's inputSchema)",
-            );
+            ).into();
         };
         let Some(entry) = self.app.tools.get(name) else {
-            return self.unknown_tool(d, name);
+            return self.unknown_tool(d, name).into();
         };
         let tool_args = match args.get("arguments") {
             None | Some(Value::Null) => JsonObject::new(),
@@ -530,7 +567,8 @@ impl HighLevelMcp {
                 return error_result(format!(
                     "`arguments` must be an object of the operation's arguments (see describe_operation); got {}",
                     echo(other)
-                ));
+                ))
+                .into();
             }
         };
         let fields = match args.get("fields") {
@@ -538,13 +576,14 @@ impl HighLevelMcp {
             Some(Value::Array(a)) => match compact::parse_fields(a) {
                 Ok(f) if f.is_empty() => None,
                 Ok(f) => Some(f),
-                Err(e) => return error_result(e),
+                Err(e) => return error_result(e).into(),
             },
             Some(other) => {
                 return error_result(format!(
                     "`fields` must be a list of dot paths such as [\"contact.email\"]; got {}",
                     echo(other)
-                ));
+                ))
+                .into();
             }
         };
         let max_chars = match args.get("max_chars") {
@@ -555,11 +594,16 @@ impl HighLevelMcp {
                     return error_result(format!(
                         "`max_chars` must be a positive integer; got {}",
                         echo(v)
-                    ));
+                    ))
+                    .into();
                 }
             },
         };
-        let mut result = self.execute(entry, tool_args, parts).await;
+        let mut result = match self.execute(entry, tool_args, parts, asking).await {
+            CallToolResponse::Complete(r) => r,
+            // A question for the user (2026-07-28): the retry brings the answer.
+            other => return other,
+        };
         if result.is_error != Some(true) {
             // execute_operation declares no output schema: the JSON text is the result, and the text alone
             // is what reaches the model once (no second copy as structuredContent).
@@ -591,7 +635,7 @@ impl HighLevelMcp {
                 result.content = vec![ContentBlock::text(text)];
             }
         }
-        cap_result(result, max_chars, "pass fields or a smaller limit")
+        cap_result(result, max_chars, "pass fields or a smaller limit").into()
     }
 }
 

@@ -180,6 +180,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "listening beyond loopback, but --allowed-hosts still allows only localhost, 127.0.0.1 and ::1: clients reaching this server by any other name or address get 403; set --allowed-hosts to the names they use"
                 );
             }
+            // Only sessions carry a live question's answer back to this request (gate::elicit).
+            app.elicitation = args
+                .common
+                .safety
+                .ask_user()
+                .map(|timeout| gate::elicit::AskUser {
+                    timeout,
+                    live: args.sessions,
+                });
             let mode = app.credentials.label();
             let app = Arc::new(app);
             let upstream = app.upstream.base_url().to_owned();
@@ -215,7 +224,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stdio(args) => {
-            let (app, sandbox) = build_app(&args.common, None, false, None).await?;
+            let (mut app, sandbox) = build_app(&args.common, None, false, None).await?;
+            app.elicitation = args
+                .common
+                .safety
+                .ask_user()
+                .map(|timeout| gate::elicit::AskUser {
+                    timeout,
+                    live: true,
+                });
             tracing::info!(
                 upstream = %app.upstream.base_url(),
                 tools = app.tools.len(),
@@ -347,6 +364,7 @@ async fn build_app(
         safety: gate::Safety::default(),
         agency: agency::Agency::new(&location_ids, tools.profile, Some(&tools.app_url))
             .map_err(anyhow::Error::msg)?,
+        elicitation: None,
     }
     .with_max_result_chars(usize::try_from(tools.max_result_chars).unwrap_or(usize::MAX))
     .with_safety(

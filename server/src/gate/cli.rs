@@ -1,5 +1,5 @@
 //! The write-safety flags of `serve` and `stdio` (`--confirm`, `--confirm-ttl-secs`,
-//! `--dry-run`, `--preflight`, `--audit-log`, `--audit-retention-days`) and how they become a
+//! `--ask-user-secs`, `--dry-run`, `--preflight`, `--audit-log`, `--audit-retention-days`) and how they become a
 //! [`SafetyConfig`].
 
 use std::path::PathBuf;
@@ -32,6 +32,18 @@ pub struct SafetyArgs {
         value_name = "SECS"
     )]
     pub confirm_ttl_secs: u64,
+
+    /// Ask the user directly (MCP elicitation) instead of returning a preview and token, when the
+    /// client supports it and the transport carries server-to-client requests (stdio and
+    /// `--sessions`); waits this many seconds for the answer, then falls back to the preview.
+    /// 0 never asks.
+    #[arg(
+        long,
+        env = "HIGHLEVEL_MCP_ASK_USER_SECS",
+        default_value_t = 120,
+        value_name = "SECS"
+    )]
+    pub ask_user_secs: u64,
 
     /// Validate, preview and log every write without sending it; reads still work.
     #[arg(long, env = "HIGHLEVEL_MCP_DRY_RUN")]
@@ -92,6 +104,14 @@ pub fn default_audit_path() -> PathBuf {
 }
 
 impl SafetyArgs {
+    /// How long to wait for the user's answer to a confirmation question; `None` never asks
+    /// (`--ask-user-secs 0`, or confirmation off).
+    pub fn ask_user(&self) -> Option<Duration> {
+        let off =
+            self.ask_user_secs == 0 || parse_confirm(&self.confirm).is_ok_and(|r| r.is_empty());
+        (!off).then(|| Duration::from_secs(self.ask_user_secs))
+    }
+
     /// The configuration these flags ask for.
     pub fn config(&self) -> Result<SafetyConfig, String> {
         let audit_log = match &self.audit_log {

@@ -20,10 +20,16 @@
 //! reads ([`preflight`]); a wrong id refuses the call (decision `refused`, before any preview or
 //! token), a check that could not be made is noted in the record's `preflight` field.
 //!
+//! When the client can be asked directly (MCP elicitation over stdio or `--sessions`; see
+//! [`elicit`]), a gated call without a token shows the user the preview as a question instead:
+//! a yes sends it (decision `confirmed`), a no refuses it (`refused`), and no answer falls back
+//! to the preview and token.
+//!
 //! The token travels as the `confirm` argument: gated tools list it in their inputSchema (and
 //! drop their outputSchema, because a preview is not the operation's output).
 
 pub mod cli;
+pub mod elicit;
 pub mod preflight;
 pub mod preview;
 pub mod token;
@@ -32,7 +38,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, JsonObject, Tool};
 use runtime::{HttpMethod, Risk, ToolDef, UpstreamRequest};
 use serde_json::{Value, json};
 
@@ -273,15 +279,16 @@ impl Safety {
         .map(|e| text_result(&json!(e), true))
     }
 
-    /// Decides whether `call` is sent now: `Ok` to send, `Err` with the result to return instead
-    /// (a preview, a dry run, or a refusal).
+    /// Decides whether `call` is sent now: `Ok` to send, `Err` with the answer to return instead
+    /// (a preview, a dry run, a refusal, or on 2026-07-28 a question for the user).
     pub async fn before_send(
         &self,
         call: &Call<'_>,
         confirm: Option<Value>,
         reader: Reader<'_>,
-    ) -> Result<Ticket, CallToolResult> {
-        let refuse_unlogged = |e: String| text_result(&json!(e), true);
+        asking: Option<&elicit::Asking<'_>>,
+    ) -> Result<Ticket, CallToolResponse> {
+        let refuse_unlogged = |e: String| CallToolResponse::from(text_result(&json!(e), true));
         if !Self::is_write(call.def) {
             return Ok(Ticket {
                 seq: None,
@@ -308,13 +315,13 @@ impl Safety {
                 note,
             )
             .map_err(refuse_unlogged)?;
-            return Err(report.refusal(&call.def.name));
+            return Err(report.refusal(&call.def.name).into());
         }
         if self.dry_run {
             let preview = self.preview(call, reader, None, note).await;
             self.log(call, &digest, Decision::DryRun, None, note)
                 .map_err(refuse_unlogged)?;
-            return Err(text_result(&preview, false));
+            return Err(text_result(&preview, false).into());
         }
         let (Some(tokens), true) = (&self.tokens, self.gates(call.def)) else {
             let seq = self
@@ -330,39 +337,105 @@ impl Safety {
             args_sha256: &digest,
             principal: call.principal,
         };
-        match confirm {
-            None => {
-                let token = tokens.issue(&binding).map_err(refuse_unlogged)?;
-                let preview = self
-                    .preview(call, reader, Some((&token, tokens.ttl())), note)
-                    .await;
-                self.log(call, &digest, Decision::Previewed, None, note)
-                    .map_err(refuse_unlogged)?;
-                Err(text_result(&preview, false))
+        // The answer is built once per call and returned straight away: boxing it buys nothing.
+        #[allow(clippy::result_large_err)]
+        let confirmed = |why: &str| -> Result<Ticket, CallToolResponse> {
+            let seq = self
+                .log(call, &digest, Decision::Confirmed, Some(why.into()), note)
+                .map_err(refuse_unlogged)?;
+            Ok(Ticket {
+                seq,
+                args_sha256: digest.clone(),
+            })
+        };
+        let refused = |why: String| -> CallToolResponse {
+            match self.log(call, &digest, Decision::Refused, Some(why.clone()), note) {
+                Ok(_) => text_result(&json!(format!("not performed: {why}")), true).into(),
+                Err(e) => refuse_unlogged(e),
             }
-            Some(value) => {
+        };
+        match (confirm, asking) {
+            (Some(value), _) => {
                 let checked = match value.as_str() {
                     Some(t) => tokens.redeem(t, &binding),
                     None => Err("`confirm` must be the token string from the preview".to_owned()),
                 };
                 match checked {
-                    Ok(()) => {
-                        let seq = self
-                            .log(call, &digest, Decision::Confirmed, None, note)
-                            .map_err(refuse_unlogged)?;
-                        Ok(Ticket {
-                            seq,
-                            args_sha256: digest,
-                        })
-                    }
-                    Err(why) => {
-                        self.log(call, &digest, Decision::Refused, Some(why.clone()), note)
-                            .map_err(refuse_unlogged)?;
-                        Err(text_result(&json!(format!("not performed: {why}")), true))
+                    Ok(()) => confirmed("the token from the preview was redeemed"),
+                    Err(why) => Err(refused(why)),
+                }
+            }
+            (None, Some(elicit::Asking::Live(asker))) => {
+                let preview = self.preview(call, reader, None, note).await;
+                match asker.ask(elicit::message(&preview)).await {
+                    elicit::Answer::Yes => confirmed(elicit::CONFIRMED_LIVE),
+                    elicit::Answer::No(why) => Err(refused(format!(
+                        "{why}; nothing was sent. Ask the user before trying again."
+                    ))),
+                    elicit::Answer::Unavailable(why) => {
+                        tracing::info!(tool = %call.def.name, reason = %why, "confirmation falls back to a preview and token");
+                        self.two_step(call, reader, tokens, &binding, &digest, note)
+                            .await
                     }
                 }
             }
+            (None, Some(elicit::Asking::Rounds(rounds))) => match rounds.state {
+                None => {
+                    // First round: the token is the request state, so the retry is bound to this
+                    // tool, these arguments and this caller, once, before it expires.
+                    let token = tokens.issue(&binding).map_err(refuse_unlogged)?;
+                    let preview = self.preview(call, reader, None, note).await;
+                    let question = elicit::input_required(elicit::message(&preview), token)
+                        .map_err(refuse_unlogged)?;
+                    self.log(
+                        call,
+                        &digest,
+                        Decision::Previewed,
+                        Some(elicit::ASKED_ROUND.into()),
+                        note,
+                    )
+                    .map_err(refuse_unlogged)?;
+                    Err(question.into())
+                }
+                Some(state) => {
+                    // The token is spent whatever the answer, so a "no" cannot be replayed into a yes.
+                    let redeemed = tokens.redeem(state, &binding);
+                    let answer = elicit::answer_in(rounds.responses);
+                    match (redeemed, answer) {
+                        (Err(why), _) => Err(refused(format!("the confirmation round: {why}"))),
+                        (Ok(()), elicit::Answer::Yes) => confirmed(elicit::CONFIRMED_ROUND),
+                        (Ok(()), elicit::Answer::No(why)) => Err(refused(format!(
+                            "{why}; nothing was sent. Ask the user before trying again."
+                        ))),
+                        (Ok(()), elicit::Answer::Unavailable(why)) => Err(refused(why)),
+                    }
+                }
+            },
+            (None, None) => {
+                self.two_step(call, reader, tokens, &binding, &digest, note)
+                    .await
+            }
         }
+    }
+
+    /// The two-step confirmation's first step: a preview and a token, nothing sent.
+    async fn two_step(
+        &self,
+        call: &Call<'_>,
+        reader: Reader<'_>,
+        tokens: &Tokens,
+        binding: &Binding<'_>,
+        digest: &str,
+        note: Option<&str>,
+    ) -> Result<Ticket, CallToolResponse> {
+        let refuse_unlogged = |e: String| CallToolResponse::from(text_result(&json!(e), true));
+        let token = tokens.issue(binding).map_err(refuse_unlogged)?;
+        let preview = self
+            .preview(call, reader, Some((&token, tokens.ttl())), note)
+            .await;
+        self.log(call, digest, Decision::Previewed, None, note)
+            .map_err(refuse_unlogged)?;
+        Err(text_result(&preview, false).into())
     }
 
     /// Logs what came back for a sent write.
@@ -426,8 +499,10 @@ impl Safety {
         let mut p = serde_json::Map::new();
         let status = if token.is_some() {
             "NOT PERFORMED: confirmation required"
-        } else {
+        } else if self.dry_run {
             "NOT PERFORMED: dry run (--dry-run); nothing was sent"
+        } else {
+            "NOT PERFORMED YET: asking the user"
         };
         p.insert("status".into(), json!(status));
         p.insert("tool".into(), json!(def.name));

@@ -392,6 +392,7 @@ pub async fn start_server(setup: Setup, upstream_url: &str) -> HttpServer {
         ops: Default::default(),
         safety: Default::default(),
         agency: setup.agency,
+        elicitation: None,
     }
     .with_safety(setup.safety);
     let app = if setup.discovery {

@@ -286,9 +286,7 @@ impl Browser {
                 "pre-filled location"
             );
             client.find(Locator::Id("connect")).await?.click().await?;
-            // Closing the session before the redirects land can stop them short of the
-            // callback: wait for the callback's page first.
-            wait_for_callback_page(&client).await?;
+            leave(&client, authorize_url).await?;
             Ok::<_, fantoccini::error::CmdError>(())
         }
         .await;
@@ -356,6 +354,21 @@ impl Browser {
         let _ = client.close().await;
         result.expect("the connect page and HighLevel's chooser were filled and submitted");
     }
+}
+
+/// Waits (at most 30 s) until the browser has left the page at `url`, so closing the session
+/// cannot cancel a form post or the redirect it answers with on a slow machine.
+async fn leave(client: &fantoccini::Client, url: &str) -> Result<(), fantoccini::error::CmdError> {
+    let page = url.split('?').next().unwrap_or(url).to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        let now = client.current_url().await?;
+        if !now.as_str().starts_with(&page) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 impl Drop for Browser {
