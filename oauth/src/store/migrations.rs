@@ -16,18 +16,32 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 /// `(version, description, sql)`, ascending, for SQLite.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "grants",
-    include_str!("../../migrations/0001_grants.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "grants",
+        include_str!("../../migrations/0001_grants.sql"),
+    ),
+    (
+        2,
+        "upstream rotation",
+        include_str!("../../migrations/0002_upstream_rotation.sql"),
+    ),
+];
 
 /// The same versions for PostgreSQL.
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "grants",
-    include_str!("../../migrations/postgres/0001_grants.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "grants",
+        include_str!("../../migrations/postgres/0001_grants.sql"),
+    ),
+    (
+        2,
+        "upstream rotation",
+        include_str!("../../migrations/postgres/0002_upstream_rotation.sql"),
+    ),
+];
 
 /// Which list to run.
 #[derive(Debug, Clone, Copy)]
