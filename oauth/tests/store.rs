@@ -143,7 +143,11 @@ async fn contract(store: Arc<dyn Store>, reopen: Reopen) {
     );
     let rotated = store.grant("g_old").await.unwrap().expect("g_old");
     assert_eq!(
-        (rotated.upstream_secret, rotated.upstream_version, rotated.upstream_expires_at),
+        (
+            rotated.upstream_secret,
+            rotated.upstream_version,
+            rotated.upstream_expires_at
+        ),
         (vec![9, 9], 1, Some(NOW + 60))
     );
     for t in [
