@@ -247,41 +247,43 @@ async fn use_the_agency(service: &Service) {
     );
 }
 
+/// Past the refresh point (tokens live 3 s, refreshed 2 s ahead), 50 concurrent calls across the
+/// three locations all succeed, each answered from its own location.
+async fn survive_an_expiry(service: &Service) {
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let calls = (0..50).map(|i| async move {
+        let loc = AGENCY_LOCATION_IDS[i % 3];
+        let r = call(
+            service,
+            "execute_operation",
+            json!({"name": "contacts_get-contacts", "arguments": {"locationId": loc, "limit": 1}}),
+        )
+        .await;
+        (loc, r)
+    });
+    for (loc, r) in futures::future::join_all(calls).await {
+        assert_eq!(ok_json(&r)["contacts"][0]["locationId"], loc);
+    }
+}
+
+/// Short-lived HighLevel tokens, to force a refresh during the test.
+const SHORT_TOKENS: [&str; 4] = [
+    "--sandbox-oauth-access-ttl-secs",
+    "3",
+    "--highlevel-refresh-margin-secs",
+    "2",
+];
+
 #[tokio::test]
 async fn an_agency_signs_in_with_highlevel_over_http_and_uses_three_locations() {
-    // HighLevel's tokens live 3 s here and are refreshed 2 s ahead, to force an expiry.
-    let server = start_server(&[
-        "--sandbox-oauth-access-ttl-secs",
-        "3",
-        "--highlevel-refresh-margin-secs",
-        "2",
-    ])
-    .await;
+    let server = start_server(&SHORT_TOKENS).await;
     let base = server.base.clone();
     let service = connect(&server, |url, _cb| async move {
         sign_in_over_http(&base, &url).await
     })
     .await;
     use_the_agency(&service).await;
-
-    // Past the refresh point, 50 concurrent calls across the three locations all succeed.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let calls = (0..50).map(|i| {
-        let service = &service;
-        async move {
-            let loc = AGENCY_LOCATION_IDS[i % 3];
-            let r = call(
-                service,
-                "execute_operation",
-                json!({"name": "contacts_get-contacts", "arguments": {"locationId": loc, "limit": 1}}),
-            )
-            .await;
-            (loc, r)
-        }
-    });
-    for (loc, r) in futures::future::join_all(calls).await {
-        assert_eq!(ok_json(&r)["contacts"][0]["locationId"], loc);
-    }
+    survive_an_expiry(&service).await;
     let listing = server.grants(&["list"]);
     assert!(listing.contains("HighLevel sign-in test"), "{listing}");
     let _ = service.cancel().await;
@@ -292,13 +294,14 @@ async fn an_agency_signs_in_with_highlevel_in_chromium_and_uses_three_locations(
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let server = start_server(&[]).await;
+    let server = start_server(&SHORT_TOKENS).await;
     let service = connect(&server, |url, mut cb| async move {
         browser.sign_in_with_highlevel(&url).await;
         cb.next().await
     })
     .await;
     use_the_agency(&service).await;
+    survive_an_expiry(&service).await;
     let _ = service.cancel().await;
 }
 
