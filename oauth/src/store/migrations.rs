@@ -16,18 +16,28 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 /// `(version, description, sql)`, ascending, for SQLite.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "grants",
-    include_str!("../../migrations/0001_grants.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "grants",
+        include_str!("../../migrations/0001_grants.sql"),
+    ),
+    (3, "audit", include_str!("../../migrations/0003_audit.sql")),
+];
 
 /// The same versions for PostgreSQL.
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "grants",
-    include_str!("../../migrations/postgres/0001_grants.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "grants",
+        include_str!("../../migrations/postgres/0001_grants.sql"),
+    ),
+    (
+        3,
+        "audit",
+        include_str!("../../migrations/postgres/0003_audit.sql"),
+    ),
+];
 
 /// Which list to run.
 #[derive(Debug, Clone, Copy)]
