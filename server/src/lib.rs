@@ -242,7 +242,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keygen(args) => oauth_mode::keygen(&args),
         Command::Grants(args) => oauth_mode::grants(&args).await,
         Command::Audit(args) => {
-            print!("{}", audit::cli::run(&args).await.map_err(anyhow::Error::msg)?);
+            print!(
+                "{}",
+                audit::cli::run(&args).await.map_err(anyhow::Error::msg)?
+            );
             Ok(())
         }
         Command::Sandbox(args) => {

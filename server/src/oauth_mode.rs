@@ -263,10 +263,8 @@ pub async fn enable(
     let store = oauth::store::open(&args.store).await?;
     app.ops.store = Some(store.clone());
     if audit_in_store {
-        let log = crate::audit::AuditLog::in_store(
-            store.clone(),
-            oauth::store::describe(&args.store),
-        );
+        let log =
+            crate::audit::AuditLog::in_store(store.clone(), oauth::store::describe(&args.store));
         tracing::info!(audit = %log.describe(), "audit records go to the grant store");
         app.safety.set_audit(log);
     }

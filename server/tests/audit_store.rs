@@ -2,9 +2,11 @@
 //! a SQLite store and `highlevel-mcp audit verify --store` passes, then names the seq of a row
 //! edited with SQL; a store that refuses the insert refuses the write; two stores on one
 //! Postgres database appending at once make one chain that verifies (skipped without Postgres,
-//! failing under CI=true); `serve --auth oauth` with a store refuses `--audit-retention-days`.
+//! failing under CI=true); `serve --auth oauth` with a SQLite store audits a write made with
+//! a real grant into that store (no audit file appears), and refuses `--audit-retention-days`.
 
 mod common;
+mod replica_support;
 
 use std::process::Command;
 use std::sync::Arc;
@@ -113,7 +115,10 @@ async fn a_gated_write_is_audited_in_the_sqlite_store_and_verify_names_an_edited
 
     let (ok, out, err) = audit_cli(&spec, &["verify"]);
     assert!(ok, "verify failed: {err}");
-    assert!(out.starts_with("ok: 3 record(s) in the store sqlite:"), "{out}");
+    assert!(
+        out.starts_with("ok: 3 record(s) in the store sqlite:"),
+        "{out}"
+    );
     let (ok, csv, err) = audit_cli(&spec, &["export", "--format", "csv"]);
     assert!(ok, "{err}");
     assert_eq!(csv.lines().count(), 4, "a header and three records: {csv}");
@@ -122,10 +127,12 @@ async fn a_gated_write_is_audited_in_the_sqlite_store_and_verify_names_an_edited
 
     // Someone with SQL access rewrites what record 2 says.
     let mut conn = sqlx::SqliteConnection::connect(&spec).await.expect("sql");
-    sqlx::query("UPDATE audit SET line = replace(line, '\"confirmed\"', '\"refused\"') WHERE seq = 2")
-        .execute(&mut conn)
-        .await
-        .expect("edit");
+    sqlx::query(
+        "UPDATE audit SET line = replace(line, '\"confirmed\"', '\"refused\"') WHERE seq = 2",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("edit");
     conn.close().await.expect("close");
     let (ok, _, err) = audit_cli(&spec, &["verify"]);
     assert!(!ok, "an edited row must fail verification");
@@ -200,7 +207,10 @@ async fn two_stores_on_one_postgres_database_write_one_chain() {
     let (ok, out, err) = audit_cli(&url, &["verify"]);
     assert!(ok, "verify failed: {err}");
     assert!(out.starts_with("ok: 40 record(s)"), "{out}");
-    assert!(!out.contains(pg_password(&url)), "the password stays out of the output");
+    assert!(
+        !out.contains(pg_password(&url)),
+        "the password stays out of the output"
+    );
 }
 
 /// The password part of a `postgres://user:password@...` URL.
@@ -227,5 +237,95 @@ fn oauth_mode_with_the_audit_in_the_store_refuses_retention() {
     assert!(
         err.contains("--audit-retention-days") && err.contains("--audit-log PATH"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn serve_in_oauth_mode_audits_into_its_store_and_writes_no_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = format!("sqlite:{}", dir.path().join("grants.db").display());
+    let key = dir.path().join("store.key");
+    let state = dir.path().join("state");
+    let made = Command::new(BIN)
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .expect("keygen runs");
+    assert!(made.status.success(), "keygen failed");
+    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::for_tests())
+        .await
+        .expect("sandbox");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log_path = dir.path().join("serve.log");
+    let child = Command::new(BIN)
+        .args(["serve", "--auth", "oauth", "--port", &port.to_string()])
+        .args(["--public-url", &base, "--upstream", &sandbox.base_url()])
+        .args(["--store", &spec, "--store-key-file"])
+        .arg(&key)
+        .env("HIGHLEVEL_MCP_AUTH_PASSPHRASE", replica_support::PASSPHRASE)
+        .env("HIGHLEVEL_MCP_CONFIRM", "none")
+        .env("HIGHLEVEL_MCP_PREFLIGHT", "off")
+        .env("XDG_STATE_HOME", &state)
+        .env_remove("HIGHLEVEL_MCP_AUDIT_LOG")
+        .env_remove("HIGHLEVEL_MCP_AUDIT_RETENTION_DAYS")
+        .env_remove("HIGHLEVEL_TOKEN")
+        .env_remove("HIGHLEVEL_MCP_TOKEN_FILE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).expect("log file"))
+        .spawn()
+        .expect("serve starts");
+    let mut proc = replica_support::Proc(child);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client");
+    replica_support::wait_healthy(&http, &base, &mut proc).await;
+    let (token, _) = replica_support::grant(&http, &base, &base, &spec).await;
+    let client = modern_client(&format!("{base}/mcp"), Some(&token), &[]).await;
+    let r = call(
+        &client,
+        "contacts_create-contact",
+        json!({"firstName": "Audit", "email": "audit@store.example.com"}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text_of(&r));
+    drop(proc);
+
+    let (ok, out, err) = audit_cli(&spec, &["export"]);
+    assert!(ok, "{err}");
+    let records: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let decisions: Vec<&str> = records
+        .iter()
+        .filter(|r| r["tool"] == "contacts_create-contact")
+        .map(|r| r["decision"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(decisions, ["sent", "outcome"], "{out}");
+    assert!(
+        records[0]["principal"]
+            .as_str()
+            .is_some_and(|p| !p.is_empty() && !p.contains(&token)),
+        "the principal is named, never by its token: {out}"
+    );
+    let (ok, verified, err) = audit_cli(&spec, &["verify"]);
+    assert!(
+        ok && verified.starts_with("ok: 2 record(s)"),
+        "{verified}{err}"
+    );
+    assert!(
+        !state.join("highlevel-mcp/audit.jsonl").exists(),
+        "no audit file is written when the audit goes to the store"
+    );
+    let log = std::fs::read_to_string(&log_path).expect("server log");
+    assert!(
+        log.contains("audit records go to the grant store"),
+        "start-up says where the audit goes: {log}"
     );
 }

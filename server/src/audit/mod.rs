@@ -44,8 +44,14 @@ pub struct AuditLog {
 
 #[derive(Debug)]
 enum Backend {
-    File { path: PathBuf, state: Mutex<Chain> },
-    Store { store: Arc<dyn Store>, place: String },
+    File {
+        path: PathBuf,
+        state: Mutex<Chain>,
+    },
+    Store {
+        store: Arc<dyn Store>,
+        place: String,
+    },
 }
 
 #[derive(Debug)]

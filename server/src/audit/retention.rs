@@ -233,8 +233,7 @@ mod tests {
         let path = dir.0.join("audit.jsonl");
         let log = AuditLog::open(&path).expect("open");
         for (i, t) in times.iter().enumerate() {
-            block_on(log.append(&entry(t, &format!("t{}", i + 1))))
-                .expect("append");
+            block_on(log.append(&entry(t, &format!("t{}", i + 1)))).expect("append");
         }
         (path, dir)
     }
@@ -287,8 +286,7 @@ mod tests {
         // The chain continues from the kept records after a reopen.
         let log = AuditLog::open(&path).expect("reopen");
         assert_eq!(
-            block_on(log.append(&entry("2030-01-03T00:00:00.000Z", "t6")))
-                .expect("6"),
+            block_on(log.append(&entry("2030-01-03T00:00:00.000Z", "t6"))).expect("6"),
             6
         );
         assert_eq!(verify(&path), Ok(3));
@@ -304,8 +302,7 @@ mod tests {
         assert_eq!(verify(&path), Ok(0));
         let log = AuditLog::open(&path).expect("reopen");
         assert_eq!(
-            block_on(log.append(&entry("2031-02-01T00:00:00.000Z", "t6")))
-                .expect("6"),
+            block_on(log.append(&entry("2031-02-01T00:00:00.000Z", "t6"))).expect("6"),
             6
         );
         assert_eq!(verify(&path), Ok(1));
