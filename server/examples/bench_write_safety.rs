@@ -136,7 +136,7 @@ async fn main() {
             ids: vec![],
             duration_us: 0,
         };
-        log.append(&entry).expect("append");
+        log.append(&entry).await.expect("append");
         audit.push(t.elapsed());
     }
     stats("audit record (one line)", audit);
@@ -172,7 +172,7 @@ async fn main() {
             .before_send(&call, None, reader, None)
             .await
             .expect("sent");
-        audited.after_send(ticket, &call, &answer, 200);
+        audited.after_send(ticket, &call, &answer, 200).await;
         per_write.push(t.elapsed());
     }
     stats("audit per performed write (2 records)", per_write);
@@ -190,7 +190,9 @@ async fn main() {
                     .await
                     .expect("sent");
                 let (result, stats) = upstream.call(&delete, &req, &token).await;
-                audited.after_send(ticket, &call, &result, stats.status);
+                audited
+                    .after_send(ticket, &call, &result, stats.status)
+                    .await;
                 logged.push(t.elapsed());
             } else {
                 let _ = upstream.call(&delete, &req, &token).await;

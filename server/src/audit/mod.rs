@@ -11,13 +11,14 @@
 //! one `write` call each and not fsynced (a process crash loses nothing written; a power loss
 //! may lose the last lines, which `verify` then reports as a short chain, not as tampering).
 //! `highlevel-mcp audit list|export|verify` reads the file ([`read`], [`filter`], [`to_csv`]).
+//! `--audit-retention-days` removes old records at start-up behind a checkpoint line that keeps
+//! the chain verifiable ([`retention`]).
 //!
 //! The same lines can live in the grant store instead ([`AuditLog::in_store`], the default in
 //! OAuth mode): one row per record, appended in a transaction that makes appenders on every
-//! replica take turns, so replicas sharing a store write one chain ([`store`]). The line and
-//! its hash are made by [`chained`] for both places, and checked by one [`Verifier`].
-//! `--audit-retention-days` removes old records at start-up behind a checkpoint line that keeps
-//! the chain verifiable ([`retention`]).
+//! replica take turns, so replicas sharing a store write one chain ([`store`] reads it back).
+//! The line and its hash are made by `chained` for both places and checked by one `Verifier`.
+//! Retention is for the file only.
 
 pub mod cli;
 mod record;

@@ -114,6 +114,8 @@ pub struct Safety {
 }
 
 /// What a confirmation decided, before it is logged.
+// Made once per call and consumed straight away: boxing the answer buys nothing.
+#[allow(clippy::large_enum_variant)]
 enum Verdict {
     /// Send it; the reason goes in the `confirmed` record.
     Confirmed(String),
