@@ -35,15 +35,24 @@ const MAX_LOCATIONS: usize = 20;
 
 /// The validated authorization request, sealed into the form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Pending {
-    client_id: String,
-    redirect_uri: String,
-    state: Option<String>,
+pub(crate) struct Pending {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) state: Option<String>,
     code_challenge: String,
     scope: String,
     resource: String,
-    csrf: String,
+    pub(crate) csrf: String,
     exp: i64,
+}
+
+/// The pending request sealed into a connect page (or into HighLevel's `state`), if it opens
+/// with the store key and has not expired.
+pub(crate) fn open_pending(s: &AuthServer, sealed: &str) -> Option<Pending> {
+    unb64(sealed)
+        .and_then(|b| s.key.open(&b, SEAL_CONTEXT))
+        .and_then(|b| serde_json::from_slice::<Pending>(&b).ok())
+        .filter(|p| p.exp >= now())
 }
 
 #[derive(Template)]
@@ -60,6 +69,7 @@ struct ConnectPage<'a> {
     gate_passphrase: bool,
     gate_invite: bool,
     locations: &'a str,
+    highlevel_signin: bool,
 }
 
 fn params(raw: Option<&str>) -> Result<Vec<(String, String)>, String> {
@@ -87,7 +97,7 @@ fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 /// The client's redirect URI with the given parameters appended (plus `state` and `iss`).
-fn redirect_to(
+pub(crate) fn redirect_to(
     s: &AuthServer,
     redirect_uri: &str,
     state: Option<&str>,
@@ -122,7 +132,7 @@ fn redirect_to(
     resp
 }
 
-fn redirect_error(
+pub(crate) fn redirect_error(
     s: &AuthServer,
     redirect_uri: &str,
     state: Option<&str>,
@@ -354,11 +364,23 @@ fn render(
         gate_passphrase: s.config.gate.passphrase.is_some(),
         gate_invite: !s.config.gate.invite_codes.is_empty(),
         locations,
+        highlevel_signin: s.config.highlevel.is_some(),
     };
+    let mut action = form_action(&pending.redirect_uri);
+    // "Sign in with HighLevel" posts here and is redirected on to HighLevel's chooser, which
+    // the browser checks against form-action too.
+    if let Some(origin) = s
+        .config
+        .highlevel
+        .as_ref()
+        .and_then(|app| Url::parse(&app.pages_base).ok())
+        .map(|u| u.origin().ascii_serialization())
+    {
+        action.push(' ');
+        action.push_str(&origin);
+    }
     match page.render() {
-        Ok(body) => {
-            crate::pages::html_with_form_action(status, body, &form_action(&pending.redirect_uri))
-        }
+        Ok(body) => crate::pages::html_with_form_action(status, body, &action),
         Err(e) => {
             tracing::error!(error = %e, "cannot render the connect page");
             ErrorPage::bad_request(
@@ -391,7 +413,7 @@ impl std::fmt::Debug for Decision {
     }
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -465,15 +487,9 @@ pub async fn decide(
         }
         .respond(StatusCode::BAD_REQUEST)
     };
-    let Some(pending) = unb64(&form.request)
-        .and_then(|b| s.key.open(&b, SEAL_CONTEXT))
-        .and_then(|b| serde_json::from_slice::<Pending>(&b).ok())
-    else {
+    let Some(pending) = open_pending(&s, &form.request) else {
         return expired();
     };
-    if pending.exp < now() {
-        return expired();
-    }
     if !cookie(&headers, CSRF_COOKIE).is_some_and(|c| same(&c, &pending.csrf)) {
         return ErrorPage {
             title: "Could not verify this form".into(),
@@ -491,7 +507,7 @@ pub async fn decide(
         }
     };
     let state = pending.state.as_deref();
-    if form.action != "connect" {
+    if form.action != "connect" && form.action != "highlevel" {
         tracing::info!(client_id = %shorten(&client.client_id), "authorization declined by the user");
         return redirect_error(
             &s,
@@ -520,6 +536,9 @@ pub async fn decide(
             StatusCode::FORBIDDEN,
         );
     }
+    if form.action == "highlevel" {
+        return crate::highlevel::connect::start(&s, &form.request, &pending);
+    }
     let locations = match parse_locations(&form.locations) {
         Ok(l) => l,
         Err(e) => return again(e, StatusCode::BAD_REQUEST),
@@ -543,6 +562,34 @@ pub async fn decide(
         tracing::warn!(client_id = %shorten(&client.client_id), reason = %e, "connect page: token check failed");
         return again(e.to_string(), StatusCode::BAD_REQUEST);
     }
+    match finish(
+        &s,
+        &client,
+        &pending,
+        locations,
+        "pit",
+        pit.as_bytes(),
+        None,
+    )
+    .await
+    {
+        Ok(resp) => resp,
+        Err(message) => again(message, StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+/// Stores a grant of `kind` for `locations` (the first is the default) with the upstream
+/// secret `plain` sealed to the new grant id, and sends the browser back to the client with a
+/// one-time code; the error is the message to show.
+pub(crate) async fn finish(
+    s: &AuthServer,
+    client: &Client,
+    pending: &Pending,
+    locations: Vec<String>,
+    kind: &str,
+    plain: &[u8],
+    upstream_expires_at: Option<i64>,
+) -> Result<Response, String> {
     let grant_id = new_id("g_");
     let grant = GrantRecord {
         id: grant_id.clone(),
@@ -552,11 +599,13 @@ pub async fn decide(
         scope: pending.scope.clone(),
         default_location: locations.first().cloned(),
         locations,
-        upstream_kind: "pit".into(),
-        upstream_secret: s.key.seal(pit.as_bytes(), grant_id.as_bytes()),
+        upstream_kind: kind.into(),
+        upstream_secret: s.key.seal(plain, grant_id.as_bytes()),
         created_at: now(),
         revoked_at: None,
         revoked_reason: None,
+        upstream_version: 0,
+        upstream_expires_at,
     };
     let code = new_token("hlmcp_code_");
     let record = CodeRecord {
@@ -576,13 +625,15 @@ pub async fn decide(
     };
     if let Err(e) = stored.await {
         tracing::error!(error = %e, "cannot store the grant");
-        return again(
-            "The server could not save this connection (see its log). Try again.".into(),
-            StatusCode::INTERNAL_SERVER_ERROR,
-        );
+        return Err("The server could not save this connection (see its log). Try again.".into());
     }
-    tracing::info!(grant_id = %grant_id, client_id = %shorten(&client.client_id), locations = grant.locations.len(), "grant created");
-    redirect_to(&s, &pending.redirect_uri, state, &[("code", &code)])
+    tracing::info!(grant_id = %grant_id, client_id = %shorten(&client.client_id), kind, locations = grant.locations.len(), "grant created");
+    Ok(redirect_to(
+        s,
+        &pending.redirect_uri,
+        pending.state.as_deref(),
+        &[("code", &code)],
+    ))
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! - `/authorize`: the connect page, where a person the operator admits (passphrase or invite
 //!   code) pastes a HighLevel Private Integration Token and chooses locations; the token is
 //!   checked with HighLevel, sealed, and tied to a grant;
+//! - "Sign in with HighLevel" beside it when a marketplace app is configured ([`highlevel`]):
+//!   HighLevel's location chooser, the callback, and refreshed per-location tokens per call;
 //! - `/token`: authorization code with PKCE S256 (required), refresh with rotation and reuse
 //!   detection, RFC 8707 resource checks; `/revoke` (RFC 7009).
 //!
@@ -22,6 +24,7 @@ pub mod cimd;
 pub mod clients;
 pub mod crypto;
 pub mod error;
+pub mod highlevel;
 pub mod limit;
 pub mod metadata;
 mod pages;
@@ -98,6 +101,9 @@ pub struct OAuthConfig {
     pub limits: limit::Limits,
     /// Most dynamically registered clients kept.
     pub max_clients: u64,
+    /// The HighLevel marketplace app behind "Sign in with HighLevel"; `None` offers pasting a
+    /// Private Integration Token only.
+    pub highlevel: Option<highlevel::HighLevelApp>,
 }
 
 impl OAuthConfig {
@@ -115,6 +121,7 @@ impl OAuthConfig {
             code_ttl: Duration::from_secs(300),
             limits: limit::Limits::default(),
             max_clients: 10_000,
+            highlevel: None,
         })
     }
 }
@@ -165,6 +172,7 @@ pub struct AuthServer {
     limiter: limit::Limiter,
     cimd_cache: cimd::Cache,
     access_cache: verify::Cache,
+    hl_tokens: highlevel::lifecycle::Tokens,
 }
 
 const KEY_CHECK: &str = "key_check";
@@ -202,6 +210,7 @@ impl AuthServer {
             limiter: limit::Limiter::default(),
             cimd_cache: cimd::Cache::default(),
             access_cache: verify::Cache::default(),
+            hl_tokens: highlevel::lifecycle::Tokens::default(),
         }))
     }
 
@@ -252,6 +261,10 @@ impl AuthServer {
             .route("/authorize", get(authorize::show).post(authorize::decide))
             .route("/token", post(token::token))
             .route("/revoke", post(token::revoke))
+            .route(
+                highlevel::connect::CALLBACK_PATH,
+                get(highlevel::connect::callback),
+            )
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.clone())
     }

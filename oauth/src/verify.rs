@@ -18,8 +18,12 @@ pub struct Access {
     pub grant_id: String,
     /// The client it was given to.
     pub client_id: String,
-    /// The HighLevel token to send upstream (never to the client, never to logs).
+    /// The HighLevel token to send upstream (never to the client, never to logs). For HighLevel
+    /// marketplace grants it is the token stored at the last refresh: ask
+    /// [`AuthServer::highlevel_token`] for the one to use.
     pub upstream_token: String,
+    /// What the grant holds: `pit`, `hl-location` or `hl-company`.
+    pub upstream_kind: String,
     /// Location ids the grant may use.
     pub locations: Vec<String>,
     /// The location used when a call names none.
@@ -32,6 +36,7 @@ impl fmt::Debug for Access {
             .field("grant_id", &self.grant_id)
             .field("client_id", &self.client_id)
             .field("upstream_token", &"[redacted]")
+            .field("upstream_kind", &self.upstream_kind)
             .field("locations", &self.locations)
             .field("default_location", &self.default_location)
             .finish()
@@ -164,13 +169,21 @@ impl AuthServer {
             tracing::error!(grant_id = %grant.id, "a grant's HighLevel token does not decrypt with the store key");
             return invalid("this connection's stored credentials cannot be read; connect again");
         };
-        let Ok(upstream_token) = String::from_utf8(plain) else {
+        let upstream_token = if grant.upstream_kind.starts_with("hl-") {
+            serde_json::from_slice::<crate::highlevel::HlSecret>(&plain)
+                .ok()
+                .map(|s| s.access_token)
+        } else {
+            String::from_utf8(plain).ok()
+        };
+        let Some(upstream_token) = upstream_token else {
             return invalid("this connection's stored credentials cannot be read; connect again");
         };
         let access = Access {
             grant_id: grant.id,
             client_id: t.client_id,
             upstream_token,
+            upstream_kind: grant.upstream_kind,
             locations: grant.locations,
             default_location: grant.default_location,
         };

@@ -47,6 +47,8 @@ fn grant(id: &str, created_at: i64) -> GrantRecord {
         created_at,
         revoked_at: None,
         revoked_reason: None,
+        upstream_version: 0,
+        upstream_expires_at: None,
     }
 }
 
@@ -124,6 +126,30 @@ async fn contract(store: Arc<dyn Store>, reopen: Reopen) {
         Some(grant("g_new", NOW))
     );
     assert_eq!(store.grant("g_none").await.unwrap(), None);
+
+    // HighLevel secret rotation: compare-and-swap on the version; a stale version loses.
+    assert!(
+        store
+            .swap_upstream_secret("g_old", 0, &[9, 9], Some(NOW + 60))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .swap_upstream_secret("g_old", 0, &[7, 7], Some(NOW + 90))
+            .await
+            .unwrap(),
+        "a second swap from the same version must lose"
+    );
+    let rotated = store.grant("g_old").await.unwrap().expect("g_old");
+    assert_eq!(
+        (
+            rotated.upstream_secret,
+            rotated.upstream_version,
+            rotated.upstream_expires_at
+        ),
+        (vec![9, 9], 1, Some(NOW + 60))
+    );
     for t in [
         token("live1", "g_new", TokenKind::Access, NOW + 3600),
         token("live2", "g_new", TokenKind::Access, NOW + 3600),

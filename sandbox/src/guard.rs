@@ -72,13 +72,19 @@ pub(crate) async fn guard(
     req.extensions_mut()
         .insert(BodyLimit(shared.config.max_body_bytes));
 
-    let token_key = match bearer(req.headers()) {
-        Ok(token) => {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            token.hash(&mut h);
-            h.finish()
-        }
+    let token = match bearer(req.headers()) {
+        Ok(token) => token.to_owned(),
         Err(e) => return e.into_response(),
+    };
+    let token_key = {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        token.hash(&mut h);
+        h.finish()
+    };
+    // Emulated marketplace OAuth (when configured): live tokens only, each in its own location.
+    let req = match crate::oauth::admit(&st, &token, req).await {
+        Ok(req) => req,
+        Err(refused) => return refused,
     };
 
     let want = expected_version(req.uri().path());

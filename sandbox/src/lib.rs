@@ -9,7 +9,12 @@
 //! It starts seeded with one realistic demo location ([`DEMO_LOCATION_ID`]), built
 //! deterministically from [`SandboxConfig::seed`] around [`SandboxConfig::epoch_ms`] (by default
 //! the fixed instant [`SEED_EPOCH_MS`]; [`SandboxConfig::anchored_to_current_week`] moves the
-//! data to the current week for demos).
+//! data to the current week for demos). Two more sub-accounts of the same agency
+//! ([`AGENCY_LOCATION_IDS`]) hold their own few contacts and opportunities.
+//!
+//! With [`SandboxConfig::oauth`] set it also emulates HighLevel's marketplace OAuth (the
+//! location chooser, `/oauth/token` with single-use rotating refresh tokens,
+//! `/oauth/locationToken`, `/oauth/installedLocations`) and checks the tokens it issued.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -28,6 +33,7 @@ mod extract;
 mod guard;
 mod latency;
 mod marketing;
+mod oauth;
 mod seed;
 mod state;
 mod store;
@@ -43,10 +49,20 @@ use axum::Router;
 use axum::serve::ListenerExt;
 use parking_lot::{Mutex, RwLock};
 
+pub use oauth::OAuthApp;
 pub use state::{Counts, SandboxState};
 
 /// The id of the seeded demo location (20 alphanumeric characters, like HighLevel's ids).
 pub const DEMO_LOCATION_ID: &str = "sbxDemoLoc4Q8hT2vW7k";
+
+/// The agency's other two seeded sub-accounts (a physiotherapy practice and a veterinary
+/// clinic), each with its own contacts, pipeline and opportunities. The demo location and these
+/// share one company id, the agency an OAuth Company token speaks for.
+pub const AGENCY_LOCATION_IDS: [&str; 3] = [
+    DEMO_LOCATION_ID,
+    seed::LAKESIDE_LOCATION_ID,
+    seed::HILL_LOCATION_ID,
+];
 
 /// The fixed instant the seed data is built around: Monday 2026-11-23 00:00:00 UTC.
 ///
@@ -99,6 +115,10 @@ pub struct SandboxConfig {
     pub epoch_ms: i64,
     /// Request bodies larger than this are answered 413.
     pub max_body_bytes: usize,
+    /// The marketplace app whose OAuth the sandbox emulates (the location chooser,
+    /// `/oauth/token`, `/oauth/locationToken`, `/oauth/installedLocations`); `None` turns the
+    /// emulation off and every bearer token is accepted.
+    pub oauth: Option<OAuthApp>,
 }
 
 impl Default for SandboxConfig {
@@ -112,6 +132,7 @@ impl Default for SandboxConfig {
             seed: DEFAULT_SEED,
             epoch_ms: SEED_EPOCH_MS,
             max_body_bytes: 1024 * 1024,
+            oauth: None,
         }
     }
 }
@@ -162,10 +183,12 @@ pub fn router(config: SandboxConfig) -> (Router, SandboxState) {
             ),
             error_rate_bits: AtomicU64::new(config.error_rate.to_bits()),
             requests: AtomicU64::new(0),
+            oauth: Mutex::new(oauth::Book::new(config.seed)),
             config,
         }),
     };
-    (api::routes(state.clone()), state)
+    let app = api::routes(state.clone()).merge(oauth::routes(state.clone()));
+    (app, state)
 }
 
 /// A running emulator on a loopback port. Dropping it stops the server too (without waiting for

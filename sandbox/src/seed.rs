@@ -8,9 +8,12 @@
 //! with events on the weekdays of three weeks (the week before the epoch, its week and the week
 //! after: 2026-11-16 to 2026-12-04 for the default epoch; notes on some), contact and
 //! opportunity custom fields, 15 orders and 36 transactions; blogs, email templates and the social
-//! planner come from `marketing`. Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
+//! planner come from `marketing`; `agency` adds the company's two other sub-accounts. Names, emails (`example.*` domains) and phones (555-01xx) are fictional.
 
+mod agency;
 mod marketing;
+
+pub(crate) use agency::{HILL_LOCATION_ID, LAKESIDE_LOCATION_ID};
 
 use serde_json::{Value, json};
 
@@ -396,6 +399,7 @@ pub(crate) fn seed(seed: u64, epoch: i64) -> Store {
     seed_calendars(&mut s, &mut rng, &contact_ids, epoch);
     seed_payments(&mut s, &mut rng, &contact_ids, epoch);
     marketing::seed(&mut s, seed, epoch);
+    agency::seed(&mut s, seed, epoch);
     s
 }
 

@@ -6,6 +6,7 @@
 //! keeping it apart from `store.rs` leaves the store free of any dependency on the seed.
 
 mod marketing;
+mod oauth;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) error_rate_bits: AtomicU64,
     pub(crate) requests: AtomicU64,
     pub(crate) faults: Mutex<Rng>,
+    /// Codes, installs and tokens of the emulated marketplace OAuth.
+    pub(crate) oauth: Mutex<crate::oauth::Book>,
 }
 
 impl Shared {

@@ -88,6 +88,8 @@ async fn main() {
             created_at: now,
             revoked_at: None,
             revoked_reason: None,
+            upstream_version: 0,
+            upstream_expires_at: None,
         })
         .await
         .expect("grant");

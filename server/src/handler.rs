@@ -366,7 +366,16 @@ impl HighLevelMcp {
             }
             return error_result(e).into();
         }
-        let token = &grant.token;
+        // HighLevel marketplace grants: the location's own token, refreshed when due.
+        let token = match grant.token_for(location).await {
+            Ok(t) => t,
+            Err(message) => {
+                let ops = &self.app.ops;
+                ops.finished(tool, Outcome::NoCredentials, None, started);
+                return error_result(message).into();
+            }
+        };
+        let token = &token;
         let prepared = entry.compiled.prepare(
             &args,
             CallContext {

@@ -104,9 +104,13 @@ fn upstream_config(common: &CommonArgs, base_url: String) -> UpstreamConfig {
 /// A token the server sends to the sandbox, which accepts any bearer.
 const SANDBOX_TOKEN: &str = "sandbox-token";
 
-async fn start_sandbox() -> anyhow::Result<sandbox::Sandbox> {
+async fn start_sandbox(oauth: Option<sandbox::OAuthApp>) -> anyhow::Result<sandbox::Sandbox> {
     // Dated around this week, so "this week's appointments" finds some on a first run.
-    let sb = sandbox::Sandbox::start(sandbox::SandboxConfig::default().anchored_to_current_week())
+    let config = sandbox::SandboxConfig {
+        oauth,
+        ..sandbox::SandboxConfig::default().anchored_to_current_week()
+    };
+    let sb = sandbox::Sandbox::start(config)
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the sandbox on a loopback port: {e}"))?;
     tracing::info!(
@@ -124,8 +128,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(mut args) => {
             let audit_in_store = audit_goes_to_store(&mut args)?;
-            let (mut app, sandbox) =
-                build_app(&args.common, args.api_key_file.as_deref(), true).await?;
+            let sandbox_oauth = args.oauth.highlevel.sandbox_app(args.oauth.auth)?;
+            let (mut app, sandbox) = build_app(
+                &args.common,
+                args.api_key_file.as_deref(),
+                true,
+                sandbox_oauth,
+            )
+            .await?;
             let mut allowlists = guard::Allowlists::default();
             if !args.allowed_hosts.is_empty() {
                 allowlists.hosts = args.allowed_hosts.clone();
@@ -216,7 +226,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stdio(args) => {
-            let (mut app, sandbox) = build_app(&args.common, None, false).await?;
+            let (mut app, sandbox) = build_app(&args.common, None, false, None).await?;
             app.elicitation = args
                 .common
                 .safety
@@ -307,6 +317,7 @@ async fn build_app(
     common: &CommonArgs,
     api_key_file: Option<&std::path::Path>,
     http: bool,
+    sandbox_oauth: Option<sandbox::OAuthApp>,
 ) -> anyhow::Result<(App, Option<sandbox::Sandbox>)> {
     let tools = &common.tools;
     let selection = selection_from(tools);
@@ -328,7 +339,7 @@ async fn build_app(
     let mut location = location_ids.first().cloned();
     let mut base_url = common.upstream.clone();
     let sandbox = if common.sandbox {
-        let sb = start_sandbox().await?;
+        let sb = start_sandbox(sandbox_oauth).await?;
         base_url = sb.base_url();
         location = location.or_else(|| Some(sandbox::DEMO_LOCATION_ID.to_owned()));
         // The sandbox accepts any bearer; the server holds a dummy one so clients need none.

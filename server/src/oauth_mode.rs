@@ -15,9 +15,13 @@ use futures::future::BoxFuture;
 use http::request::Parts;
 use oauth::{AuthServer, Gate, OAuthConfig, StoreKey};
 
-use crate::credentials::{Credentials, Grant, GrantSource, Locations, Rejection, Secret};
+use crate::credentials::{
+    Credentials, Grant, GrantSource, LocationTokens, Locations, Rejection, Secret,
+};
 use crate::guard::Allowlists;
 use crate::handler::App;
+
+mod highlevel;
 
 /// How `serve` authenticates MCP clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -75,6 +79,10 @@ pub struct OAuthArgs {
     /// local development only; never on a public server.
     #[arg(long, env = "HIGHLEVEL_MCP_ALLOW_LOOPBACK_CLIENT_METADATA")]
     pub allow_loopback_client_metadata: bool,
+
+    /// "Sign in with HighLevel": the operator's marketplace app.
+    #[command(flatten)]
+    pub highlevel: highlevel::HighLevelArgs,
 }
 
 /// `keygen` flags.
@@ -165,8 +173,16 @@ impl GrantSource for OAuthGrants {
                     "Unauthorized: this connection holds no HighLevel token; connect again",
                 )
             })?;
+            let tokens: Option<Arc<dyn LocationTokens>> =
+                access.upstream_kind.starts_with("hl-").then(|| {
+                    Arc::new(highlevel::HlTokens::new(
+                        self.server.clone(),
+                        access.grant_id.clone(),
+                    )) as Arc<dyn LocationTokens>
+                });
             Ok(Grant {
                 token,
+                tokens,
                 locations: Locations {
                     default,
                     ..locations
@@ -181,7 +197,7 @@ impl GrantSource for OAuthGrants {
     }
 }
 
-fn read_trimmed(path: &Path, what: &str) -> anyhow::Result<String> {
+pub(crate) fn read_trimmed(path: &Path, what: &str) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
     Ok(text.trim().to_owned())
@@ -252,6 +268,7 @@ pub async fn enable(
     };
     app.agency.several = true;
     config.allow_loopback_client_metadata = args.allow_loopback_client_metadata;
+    config.highlevel = args.highlevel.app(app.upstream.base_url(), sandbox)?;
     if args.allow_loopback_client_metadata {
         tracing::warn!(
             "--allow-loopback-client-metadata is on: for tests and local development only"

@@ -63,6 +63,7 @@ impl GrantSource for TwoLocations {
         Box::pin(async {
             Ok(Grant {
                 token: Secret::new("agency-token").expect("token"),
+                tokens: None,
                 locations: Locations {
                     default: Some(DEMO.to_owned()),
                     allowed: Some(vec![DEMO.to_owned(), "secondLoc".to_owned()]),

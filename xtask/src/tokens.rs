@@ -416,6 +416,59 @@ async fn sandbox_results(rep: &mut Report, disc: &Running) -> Result<(), String>
     Ok(())
 }
 
+/// What the default listing would cost with less than full tools, to show where a per-tool
+/// budget stops being reachable: the same tools with every argument description removed, then
+/// also without annotations, output schemas, titles and `_meta`, then with only names and bare
+/// input schemas (types, nesting, required), which no listing with full schemas can go below.
+fn floors(rep: &Report, tools: &[Tool]) -> String {
+    fn strip_descriptions(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("description");
+                m.values_mut().for_each(strip_descriptions);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip_descriptions),
+            _ => {}
+        }
+    }
+    let listing = |f: &dyn Fn(&mut serde_json::Map<String, Value>)| -> usize {
+        let stripped: Vec<Value> = tools
+            .iter()
+            .map(|t| {
+                let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+                if let Value::Object(m) = &mut v {
+                    f(m);
+                }
+                v
+            })
+            .collect();
+        rep.count(&json!({ "tools": stripped }).to_string())
+    };
+    let no_arg_text = listing(&|m| {
+        if let Some(schema) = m.get_mut("inputSchema") {
+            strip_descriptions(schema);
+        }
+    });
+    let lean = listing(&|m| {
+        if let Some(schema) = m.get_mut("inputSchema") {
+            strip_descriptions(schema);
+        }
+        for k in ["annotations", "outputSchema", "title", "_meta"] {
+            m.remove(k);
+        }
+    });
+    let bare = listing(&|m| {
+        if let Some(schema) = m.get_mut("inputSchema") {
+            strip_descriptions(schema);
+        }
+        m.retain(|k, _| k == "name" || k == "inputSchema");
+    });
+    format!(
+        "Floors of the default listing ({} tools): without argument descriptions {no_arg_text} tokens; also without annotations, output schemas, titles and `_meta` {lean}; names and bare input schemas only {bare}.\n",
+        tools.len()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,57 +534,4 @@ mod tests {
         let bpe = tiktoken_rs::o200k_base().unwrap();
         assert_eq!(bpe.encode_ordinary("hello world").len(), 2);
     }
-}
-
-/// What the default listing would cost with less than full tools, to show where a per-tool
-/// budget stops being reachable: the same tools with every argument description removed, then
-/// also without annotations, output schemas, titles and `_meta`, then with only names and bare
-/// input schemas (types, nesting, required), which no listing with full schemas can go below.
-fn floors(rep: &Report, tools: &[Tool]) -> String {
-    fn strip_descriptions(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.remove("description");
-                m.values_mut().for_each(strip_descriptions);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip_descriptions),
-            _ => {}
-        }
-    }
-    let listing = |f: &dyn Fn(&mut serde_json::Map<String, Value>)| -> usize {
-        let stripped: Vec<Value> = tools
-            .iter()
-            .map(|t| {
-                let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
-                if let Value::Object(m) = &mut v {
-                    f(m);
-                }
-                v
-            })
-            .collect();
-        rep.count(&json!({ "tools": stripped }).to_string())
-    };
-    let no_arg_text = listing(&|m| {
-        if let Some(schema) = m.get_mut("inputSchema") {
-            strip_descriptions(schema);
-        }
-    });
-    let lean = listing(&|m| {
-        if let Some(schema) = m.get_mut("inputSchema") {
-            strip_descriptions(schema);
-        }
-        for k in ["annotations", "outputSchema", "title", "_meta"] {
-            m.remove(k);
-        }
-    });
-    let bare = listing(&|m| {
-        if let Some(schema) = m.get_mut("inputSchema") {
-            strip_descriptions(schema);
-        }
-        m.retain(|k, _| k == "name" || k == "inputSchema");
-    });
-    format!(
-        "Floors of the default listing ({} tools): without argument descriptions {no_arg_text} tokens; also without annotations, output schemas, titles and `_meta` {lean}; names and bare input schemas only {bare}.\n",
-        tools.len()
-    )
 }

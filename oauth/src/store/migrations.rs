@@ -22,6 +22,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "grants",
         include_str!("../../migrations/0001_grants.sql"),
     ),
+    (
+        2,
+        "upstream rotation",
+        include_str!("../../migrations/0002_upstream_rotation.sql"),
+    ),
     (3, "audit", include_str!("../../migrations/0003_audit.sql")),
 ];
 
@@ -31,6 +36,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         1,
         "grants",
         include_str!("../../migrations/postgres/0001_grants.sql"),
+    ),
+    (
+        2,
+        "upstream rotation",
+        include_str!("../../migrations/postgres/0002_upstream_rotation.sql"),
     ),
     (
         3,

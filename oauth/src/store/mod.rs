@@ -78,10 +78,15 @@ pub struct GrantRecord {
     pub locations: Vec<String>,
     /// The location used when a call names none.
     pub default_location: Option<String>,
-    /// What the sealed secret is (`pit` today).
+    /// What the sealed secret is: `pit` (a pasted Private Integration Token), `hl-location` or
+    /// `hl-company` (HighLevel marketplace OAuth tokens, see [`crate::highlevel`]).
     pub upstream_kind: String,
     /// The HighLevel credential, sealed with the store key (bound to the grant id).
     pub upstream_secret: Vec<u8>,
+    /// Bumped by every [`Store::swap_upstream_secret`]; 0 for a grant never rotated.
+    pub upstream_version: i64,
+    /// When the sealed HighLevel access token expires (Unix seconds); `None` for PITs.
+    pub upstream_expires_at: Option<i64>,
     /// Unix seconds.
     pub created_at: i64,
     /// When revoked, Unix seconds.
@@ -193,6 +198,16 @@ pub trait Store: Send + Sync + Debug {
     async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>>;
     /// Every grant, newest first, with live token counts.
     async fn grants(&self, now: i64) -> StoreResult<Vec<GrantSummary>>;
+    /// Replaces a live grant's sealed HighLevel secret and its expiry, and bumps its version, if
+    /// the version is still `expected_version` (compare-and-swap). False when another writer
+    /// (another call, another replica) swapped first or the grant is revoked or gone: reread it.
+    async fn swap_upstream_secret(
+        &self,
+        grant_id: &str,
+        expected_version: i64,
+        new_sealed: &[u8],
+        new_expiry: Option<i64>,
+    ) -> StoreResult<bool>;
     /// Revokes a grant and every token it issued; false when there is no such live grant.
     async fn revoke_grant(&self, id: &str, reason: &str, now: i64) -> StoreResult<bool>;
 

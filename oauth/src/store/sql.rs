@@ -48,7 +48,7 @@ macro_rules! sql_store {
                 })
             }
 
-            const GRANT_COLUMNS: &str = "g.id, g.client_id, g.client_name, g.resource, g.scope, g.locations, g.default_location, g.upstream_kind, g.upstream_secret, g.created_at, g.revoked_at, g.revoked_reason";
+            const GRANT_COLUMNS: &str = "g.id, g.client_id, g.client_name, g.resource, g.scope, g.locations, g.default_location, g.upstream_kind, g.upstream_secret, g.created_at, g.revoked_at, g.revoked_reason, g.upstream_version, g.upstream_expires_at";
 
             fn grant_from(row: &$row) -> StoreResult<GrantRecord> {
                 let sealed: String = row.try_get("upstream_secret")?;
@@ -65,6 +65,8 @@ macro_rules! sql_store {
                     created_at: row.try_get("created_at")?,
                     revoked_at: row.try_get("revoked_at")?,
                     revoked_reason: row.try_get("revoked_reason")?,
+                    upstream_version: row.try_get("upstream_version")?,
+                    upstream_expires_at: row.try_get("upstream_expires_at")?,
                 })
             }
 
@@ -156,7 +158,7 @@ macro_rules! sql_store {
 
                 async fn put_grant(&self, g: &GrantRecord) -> StoreResult<()> {
                     sqlx::query(
-                        "INSERT INTO grants (id, client_id, client_name, resource, scope, locations, default_location, upstream_kind, upstream_secret, created_at, revoked_at, revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        "INSERT INTO grants (id, client_id, client_name, resource, scope, locations, default_location, upstream_kind, upstream_secret, created_at, revoked_at, revoked_reason, upstream_version, upstream_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     )
                     .bind(&g.id)
                     .bind(&g.client_id)
@@ -170,9 +172,33 @@ macro_rules! sql_store {
                     .bind(g.created_at)
                     .bind(g.revoked_at)
                     .bind(&g.revoked_reason)
+                    .bind(g.upstream_version)
+                    .bind(g.upstream_expires_at)
                     .execute(&self.pool)
                     .await?;
                     Ok(())
+                }
+
+                async fn swap_upstream_secret(
+                    &self,
+                    grant_id: &str,
+                    expected_version: i64,
+                    new_sealed: &[u8],
+                    new_expiry: Option<i64>,
+                ) -> StoreResult<bool> {
+                    // One conditional UPDATE: of two writers holding the same version, exactly one
+                    // matches, on either backend and across replicas.
+                    let done = sqlx::query(
+                        "UPDATE grants SET upstream_secret = $1, upstream_expires_at = $2, upstream_version = upstream_version + 1 WHERE id = $3 AND upstream_version = $4 AND revoked_at IS NULL",
+                    )
+                    .bind(b64(new_sealed))
+                    .bind(new_expiry)
+                    .bind(grant_id)
+                    .bind(expected_version)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    Ok(done == 1)
                 }
 
                 async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>> {
@@ -401,6 +427,8 @@ macro_rules! sql_store {
                     created_at: row.try_get(at + 9)?,
                     revoked_at: row.try_get(at + 10)?,
                     revoked_reason: row.try_get(at + 11)?,
+                    upstream_version: row.try_get(at + 12)?,
+                    upstream_expires_at: row.try_get(at + 13)?,
                 })
             }
 

@@ -35,7 +35,15 @@ pub fn temp_db() -> PathBuf {
 }
 
 pub async fn start(tweak: impl FnOnce(&mut OAuthConfig)) -> Harness {
-    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::for_tests())
+    start_with(sandbox::SandboxConfig::for_tests(), tweak).await
+}
+
+/// [`start`] over a sandbox configured by the caller (e.g. with marketplace OAuth on).
+pub async fn start_with(
+    sandbox_config: sandbox::SandboxConfig,
+    tweak: impl FnOnce(&mut OAuthConfig),
+) -> Harness {
+    let sandbox = sandbox::Sandbox::start(sandbox_config)
         .await
         .expect("sandbox");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

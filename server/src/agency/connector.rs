@@ -299,6 +299,7 @@ mod tests {
     fn grant(default: Option<&str>, allowed: Option<&[&str]>) -> Grant {
         Grant {
             token: Secret::new("t").expect("token"),
+            tokens: None,
             locations: Locations {
                 default: default.map(str::to_owned),
                 allowed: allowed.map(|a| a.iter().map(|s| (*s).to_owned()).collect()),

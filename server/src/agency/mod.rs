@@ -312,11 +312,12 @@ pub async fn upstream_json(
         )
         .map_err(|e| e.to_string())?;
     let def = &tool.def;
+    let token = grant.token_for(Some(location)).await?;
     app.ops
-        .pace(def, &args, Some(location), &grant.token, started)
+        .pace(def, &args, Some(location), &token, started)
         .await
         .map_err(|r| text_of(&r))?;
-    let (result, stats) = app.upstream.call(def, &req, &grant.token).await;
+    let (result, stats) = app.upstream.call(def, &req, &token).await;
     app.ops.finished(
         def,
         Outcome::from_result(&result),

@@ -52,11 +52,22 @@ impl Locations {
     }
 }
 
+/// Per-location HighLevel tokens of a grant whose token depends on the location and changes
+/// over time (HighLevel marketplace OAuth: refreshed, and for agencies one token per location).
+pub trait LocationTokens: Send + Sync + fmt::Debug {
+    /// The token for a call in `location` (`None`: a call outside any location); the error is a
+    /// message for the tool result, saying what to do.
+    fn token_for<'a>(&'a self, location: Option<&'a str>) -> BoxFuture<'a, Result<Secret, String>>;
+}
+
 /// What one request may use upstream.
 #[derive(Debug, Clone)]
 pub struct Grant {
-    /// The HighLevel bearer sent upstream.
+    /// The HighLevel bearer sent upstream (for grants with [`Grant::tokens`], the last one known;
+    /// ask [`Grant::token_for`] instead).
     pub token: Secret,
+    /// Where per-location tokens come from, for grants that have them.
+    pub tokens: Option<Arc<dyn LocationTokens>>,
     /// The locations this request may use.
     pub locations: Locations,
     /// Who is calling, safe to log: `header:<fingerprint>`, `server`, `api-key`, `oauth:<id>`.
@@ -64,6 +75,14 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// The token to send for a call in `location`.
+    pub async fn token_for(&self, location: Option<&str>) -> Result<Secret, String> {
+        match &self.tokens {
+            Some(source) => source.token_for(location).await,
+            None => Ok(self.token.clone()),
+        }
+    }
+
     /// Narrows a grant that carries no location list of its own (header and server-held modes)
     /// to the server's list (`--location-id a,b,c`): the grant may then use only those, and its
     /// default (the `locationId` header, else the server's first id) must be one of them. A grant
@@ -182,6 +201,7 @@ impl Credentials {
                 let principal = format!("header:{}", token.fingerprint());
                 Ok(Grant {
                     token,
+                    tokens: None,
                     locations: Locations {
                         default,
                         allowed: None,
@@ -209,6 +229,7 @@ impl Credentials {
                 };
                 Ok(Grant {
                     token: token.clone(),
+                    tokens: None,
                     locations: Locations {
                         default,
                         allowed: None,

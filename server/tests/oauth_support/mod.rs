@@ -180,6 +180,20 @@ impl Callback {
     }
 }
 
+/// Waits (at most 30 s) until the browser shows the [`Callback`] page.
+async fn wait_for_callback_page(
+    client: &fantoccini::Client,
+) -> Result<(), fantoccini::error::CmdError> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath(
+            "//*[contains(text(), 'Connected. You can close this window.')]",
+        ))
+        .await
+        .map(|_| ())
+}
+
 /// chromedriver on a free port, with Debian's chromium.
 pub struct Browser {
     url: String,
@@ -278,6 +292,67 @@ impl Browser {
         .await;
         let _ = client.close().await;
         result.expect("the connect page was filled and submitted");
+    }
+}
+
+impl Browser {
+    /// Opens `authorize_url`, presses "Sign in with HighLevel" on the connect page, and on the
+    /// sandbox's HighLevel chooser installs for the agency with every sub-account ticked.
+    pub async fn sign_in_with_highlevel(&self, authorize_url: &str) {
+        let mut caps = serde_json::Map::new();
+        let chromium = on_path("chromium")
+            .or_else(|| on_path("chromium-browser"))
+            .expect("chromium");
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,1000",
+                    format!("--user-data-dir={}", self.profile.display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("a WebDriver session");
+        let result = async {
+            client.goto(authorize_url).await?;
+            client
+                .find(Locator::Id("hl-passphrase"))
+                .await?
+                .send_keys(PASSPHRASE)
+                .await?;
+            client.find(Locator::Id("highlevel")).await?.click().await?;
+            // HighLevel's chooser (served by the sandbox).
+            client.wait().for_element(Locator::Id("approve")).await?;
+            for id in sandbox::AGENCY_LOCATION_IDS {
+                let tick = client.find(Locator::Id(&format!("loc-{id}"))).await?;
+                assert_eq!(
+                    tick.prop("checked").await?.as_deref(),
+                    Some("true"),
+                    "{id} offered and ticked"
+                );
+            }
+            client
+                .find(Locator::Id("target-agency"))
+                .await?
+                .click()
+                .await?;
+            client.find(Locator::Id("approve")).await?.click().await?;
+            // Closing the session before the redirects land can stop them short of the
+            // callback: wait for the callback's page first.
+            wait_for_callback_page(&client).await?;
+            Ok::<_, fantoccini::error::CmdError>(())
+        }
+        .await;
+        let _ = client.close().await;
+        result.expect("the connect page and HighLevel's chooser were filled and submitted");
     }
 }
 
