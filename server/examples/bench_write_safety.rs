@@ -1,5 +1,6 @@
 //! Benchmark (not a test) of what write safety adds to a call, beside the ungated write itself
-//! measured in the same run: against an in-process upstream on 127.0.0.1, one audit record, the
+//! measured in the same run: against an in-process upstream on 127.0.0.1, one audit record (to
+//! the file and to a SQLite grant store), the
 //! audit work of one performed write as the server does it (the `sent` record before, the
 //! `outcome` record after), the whole write with and without the audit log (interleaved), and a
 //! gated call's preview with and without its before-read; then against the in-process sandbox,
@@ -140,6 +141,34 @@ async fn main() {
         audit.push(t.elapsed());
     }
     stats("audit record (one line)", audit);
+
+    // The same record into a SQLite grant store (OAuth mode's default): one transaction each.
+    let spec = format!("sqlite:{}", dir.join("store.db").display());
+    let store = oauth::store::open(&spec).await.expect("store");
+    let in_store = AuditLog::in_store(store, spec);
+    let mut stored = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let entry = Entry {
+            time: server::audit::rfc3339(std::time::SystemTime::now()),
+            principal: "header:0123abcd".into(),
+            location: Some("LOC1".into()),
+            tool: delete.name.to_string(),
+            method: "DELETE".into(),
+            path: req.path_and_query.clone(),
+            args: summarize(&args),
+            args_sha256: args_digest(&args),
+            decision: Decision::Sent,
+            reason: None,
+            preflight: None,
+            status: None,
+            ids: vec![],
+            duration_us: 0,
+        };
+        in_store.append(&entry).await.expect("append");
+        stored.push(t.elapsed());
+    }
+    stats("audit record (SQLite store row)", stored);
 
     // The audit work of one performed write, through the same calls the handler makes: the
     // `sent` record before sending, the `outcome` record (ids from the response) after.
