@@ -1,5 +1,6 @@
 //! Benchmark (not a test) of what write safety adds to a call, beside the ungated write itself
-//! measured in the same run: against an in-process upstream on 127.0.0.1, one audit record, the
+//! measured in the same run: against an in-process upstream on 127.0.0.1, one audit record (to
+//! the file and to a SQLite grant store), the
 //! audit work of one performed write as the server does it (the `sent` record before, the
 //! `outcome` record after), the whole write with and without the audit log (interleaved), and a
 //! gated call's preview with and without its before-read; then against the in-process sandbox,
@@ -136,10 +137,38 @@ async fn main() {
             ids: vec![],
             duration_us: 0,
         };
-        log.append(&entry).expect("append");
+        log.append(&entry).await.expect("append");
         audit.push(t.elapsed());
     }
     stats("audit record (one line)", audit);
+
+    // The same record into a SQLite grant store (OAuth mode's default): one transaction each.
+    let spec = format!("sqlite:{}", dir.join("store.db").display());
+    let store = oauth::store::open(&spec).await.expect("store");
+    let in_store = AuditLog::in_store(store, spec);
+    let mut stored = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let entry = Entry {
+            time: server::audit::rfc3339(std::time::SystemTime::now()),
+            principal: "header:0123abcd".into(),
+            location: Some("LOC1".into()),
+            tool: delete.name.to_string(),
+            method: "DELETE".into(),
+            path: req.path_and_query.clone(),
+            args: summarize(&args),
+            args_sha256: args_digest(&args),
+            decision: Decision::Sent,
+            reason: None,
+            preflight: None,
+            status: None,
+            ids: vec![],
+            duration_us: 0,
+        };
+        in_store.append(&entry).await.expect("append");
+        stored.push(t.elapsed());
+    }
+    stats("audit record (SQLite store row)", stored);
 
     // The audit work of one performed write, through the same calls the handler makes: the
     // `sent` record before sending, the `outcome` record (ids from the response) after.
@@ -172,7 +201,7 @@ async fn main() {
             .before_send(&call, None, reader, None)
             .await
             .expect("sent");
-        audited.after_send(ticket, &call, &answer, 200);
+        audited.after_send(ticket, &call, &answer, 200).await;
         per_write.push(t.elapsed());
     }
     stats("audit per performed write (2 records)", per_write);
@@ -190,7 +219,9 @@ async fn main() {
                     .await
                     .expect("sent");
                 let (result, stats) = upstream.call(&delete, &req, &token).await;
-                audited.after_send(ticket, &call, &result, stats.status);
+                audited
+                    .after_send(ticket, &call, &result, stats.status)
+                    .await;
                 logged.push(t.elapsed());
             } else {
                 let _ = upstream.call(&delete, &req, &token).await;

@@ -361,7 +361,7 @@ impl HighLevelMcp {
         {
             let ops = &self.app.ops;
             ops.finished(tool, Outcome::LocationRefused, None, started);
-            if let Some(unlogged) = self.app.safety.refused(&call(None), &e) {
+            if let Some(unlogged) = self.app.safety.refused(&call(None), &e).await {
                 return unlogged.into();
             }
             return error_result(e).into();
@@ -393,7 +393,7 @@ impl HighLevelMcp {
                 );
                 let ops = &self.app.ops;
                 ops.finished(tool, Outcome::InvalidArguments, None, started);
-                if let Some(unlogged) = self.app.safety.refused(&call(None), &e.to_string()) {
+                if let Some(unlogged) = self.app.safety.refused(&call(None), &e.to_string()).await {
                     return unlogged.into();
                 }
                 return error_result(e.to_string()).into();
@@ -434,7 +434,8 @@ impl HighLevelMcp {
         if let Some(ticket) = ticket {
             self.app
                 .safety
-                .after_send(ticket, &call(Some(&req)), &result, stats.status);
+                .after_send(ticket, &call(Some(&req)), &result, stats.status)
+                .await;
         }
         tracing::info!(
             tool = %tool.name,

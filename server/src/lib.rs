@@ -126,7 +126,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
     match cli.command {
-        Command::Serve(args) => {
+        Command::Serve(mut args) => {
+            let audit_in_store = audit_goes_to_store(&mut args)?;
             let sandbox_oauth = args.oauth.highlevel.sandbox_app(args.oauth.auth)?;
             let (mut app, sandbox) = build_app(
                 &args.common,
@@ -151,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         args.port,
                         &mut allowlists,
                         sandbox.is_some(),
+                        audit_in_store,
                     )
                     .await?
                 }
@@ -250,7 +252,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keygen(args) => oauth_mode::keygen(&args),
         Command::Grants(args) => oauth_mode::grants(&args).await,
         Command::Audit(args) => {
-            print!("{}", audit::cli::run(&args).map_err(anyhow::Error::msg)?);
+            print!(
+                "{}",
+                audit::cli::run(&args).await.map_err(anyhow::Error::msg)?
+            );
             Ok(())
         }
         Command::Sandbox(args) => {
@@ -379,6 +384,23 @@ async fn build_app(
         app = app.with_discovery();
     }
     Ok((app, sandbox))
+}
+
+/// Where `serve` keeps the audit: in OAuth mode the grant store, unless `--audit-log` names a
+/// file (or `none`); true when it is the store. The file is then switched off here, so it is
+/// not created, and the store is attached once open ([`oauth_mode::enable`]).
+fn audit_goes_to_store(args: &mut cli::ServeArgs) -> anyhow::Result<bool> {
+    let safety = &mut args.common.safety;
+    if !matches!(args.oauth.auth, oauth_mode::AuthMode::Oauth) || safety.audit_log.is_some() {
+        return Ok(false);
+    }
+    if safety.audit_retention_days.is_some() {
+        anyhow::bail!(
+            "--audit-retention-days prunes an audit file, and in OAuth mode the audit records go to the grant store, which keeps them all: drop --audit-retention-days, or add --audit-log PATH to keep the audit in a file"
+        );
+    }
+    safety.audit_log = Some(std::path::PathBuf::from("none"));
+    Ok(true)
 }
 
 fn spawn_signal_handler(shutdown: CancellationToken) {

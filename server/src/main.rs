@@ -10,8 +10,13 @@ fn main() -> std::process::ExitCode {
         Command::Stdio(a) => a.common.log_format,
         Command::Sandbox(a) => a.log_format,
         Command::Audit(a) => {
-            // Reads a file and prints; no runtime, no logging.
-            return match server::audit::cli::run(a) {
+            // Reads a file or the store and prints; a small runtime, no logging.
+            let out = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the async runtime: {e}"))
+                .and_then(|rt| rt.block_on(server::audit::cli::run(a)));
+            return match out {
                 Ok(out) => {
                     print!("{out}");
                     std::process::ExitCode::SUCCESS

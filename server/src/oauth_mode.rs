@@ -237,13 +237,15 @@ fn gate(args: &OAuthArgs) -> anyhow::Result<Gate> {
 
 /// Turns `app` into an OAuth resource server: builds the authorization server from `args`,
 /// swaps the credentials, lets the public host through the Host check, and returns the routes
-/// to serve beside `/mcp`. `sandbox` says the upstream is the built-in emulator.
+/// to serve beside `/mcp`. `sandbox` says the upstream is the built-in emulator;
+/// `audit_in_store` sends the audit records to the store.
 pub async fn enable(
     args: &OAuthArgs,
     app: &mut App,
     port: u16,
     allowlists: &mut Allowlists,
     sandbox: bool,
+    audit_in_store: bool,
 ) -> anyhow::Result<axum::Router> {
     if !sandbox && !matches!(app.credentials, Credentials::Forward) {
         bail!(
@@ -277,6 +279,12 @@ pub async fn enable(
     }
     let store = oauth::store::open(&args.store).await?;
     app.ops.store = Some(store.clone());
+    if audit_in_store {
+        let log =
+            crate::audit::AuditLog::in_store(store.clone(), oauth::store::describe(&args.store));
+        tracing::info!(audit = %log.describe(), "audit records go to the grant store");
+        app.safety.set_audit(log);
+    }
     let server = AuthServer::new(config, store, key).await?;
     if let Ok(url) = url::Url::parse(server.issuer())
         && let Some(host) = url.host_str()

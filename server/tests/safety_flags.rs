@@ -116,6 +116,7 @@ async fn retention_prunes_old_records_at_start_up_and_verify_still_checks_the_re
                 ids: vec![],
                 duration_us: 1,
             })
+            .await
             .expect("append");
     }
     drop(opened);

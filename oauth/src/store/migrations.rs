@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "upstream rotation",
         include_str!("../../migrations/0002_upstream_rotation.sql"),
     ),
+    (3, "audit", include_str!("../../migrations/0003_audit.sql")),
 ];
 
 /// The same versions for PostgreSQL.
@@ -40,6 +41,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "upstream rotation",
         include_str!("../../migrations/postgres/0002_upstream_rotation.sql"),
+    ),
+    (
+        3,
+        "audit",
+        include_str!("../../migrations/postgres/0003_audit.sql"),
     ),
 ];
 

@@ -35,6 +35,15 @@ impl From<sqlx::Error> for StoreError {
 /// Store result.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The `prev` of the first audit record: what [`Store::append_audit`] hands the maker when the
+/// audit table is empty.
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Makes the next audit record from the chain's end: given the previous record's hash (or
+/// [`AUDIT_GENESIS`]) and the new record's seq, returns the record's line and its hash. The
+/// caller owns the line format; the store only keeps the chain in order.
+pub type AuditMaker<'a> = &'a (dyn Fn(&str, u64) -> (String, String) + Send + Sync);
+
 /// A registered client (dynamic registration; metadata-document clients are not stored).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRecord {
@@ -221,6 +230,13 @@ pub trait Store: Send + Sync + Debug {
     ) -> StoreResult<Consumed<TokenRecord>>;
     /// Revokes one token.
     async fn revoke_token(&self, token_hash: &str, now: i64) -> StoreResult<()>;
+
+    /// Appends one audit record, made by `make` from the chain's end, and returns its seq. One
+    /// transaction that holds out every other appender (every process) from reading the end
+    /// until it commits, so records sharing a store form one gapless chain.
+    async fn append_audit(&self, time: &str, make: AuditMaker<'_>) -> StoreResult<u64>;
+    /// Up to `limit` audit records with seq above `after_seq`, in seq order: `(seq, line)`.
+    async fn audit_lines(&self, after_seq: u64, limit: u32) -> StoreResult<Vec<(u64, String)>>;
 
     /// A number that changes whenever a grant or token is revoked, by this process or another
     /// (`grants revoke` runs in its own process). Read on every MCP call, so it must cost no

@@ -24,6 +24,10 @@ pub const CHANNEL: &str = "highlevel_mcp_revocations";
 /// How long connecting (and taking a pooled connection) may take before the store gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The advisory lock key appenders of the audit chain take (`pg_advisory_xact_lock`); any
+/// constant works as long as every highlevel-mcp uses the same one ("HLMCPAUD" in ASCII).
+const AUDIT_LOCK: i64 = 0x484C_4D43_5041_5544;
+
 /// Pause before the listener tries again after an error, so an outage does not spin.
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
 
@@ -109,6 +113,17 @@ impl PostgresStore {
             stamp,
             listener: task,
         })
+    }
+
+    /// A transaction holding the audit advisory lock: taken before the chain's end is read and
+    /// released by Postgres at commit or rollback, so appenders on every replica take turns.
+    async fn begin_audit(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 
     /// Queues the notification; Postgres sends it when the revoking transaction commits.

@@ -4,7 +4,9 @@
 //! each backend's pool and row types; the backends differ only in how they connect, migrate, and
 //! tell other processes about a revocation.
 //!
-//! A backend using the macro provides a `pool` field and three methods:
+//! A backend using the macro provides a `pool` field and four methods:
+//! - `async fn begin_audit(&self) -> StoreResult<Transaction<'_, DB>>`: a transaction in which
+//!   no other appender, in any process, can read the audit chain's end until it ends;
 //! - `async fn revoked_in(&self, tx: &mut Transaction<'_, DB>) -> StoreResult<()>`: runs inside
 //!   the revoking transaction (Postgres queues its NOTIFY there, so it is sent only on commit);
 //! - `fn revoked(&self) -> StoreResult<()>`: runs after the commit (moves this process's stamp);
@@ -23,8 +25,8 @@ macro_rules! sql_store {
 
             use $crate::crypto::{b64, unb64};
             use $crate::store::{
-                ClientRecord, CodeRecord, Consumed, GrantRecord, GrantSummary, StoreResult,
-                TokenKind, TokenRecord,
+                AUDIT_GENESIS, AuditMaker, ClientRecord, CodeRecord, Consumed, GrantRecord,
+                GrantSummary, StoreError, StoreResult, TokenKind, TokenRecord,
             };
 
             fn json_list(v: &[String]) -> String {
@@ -362,6 +364,46 @@ macro_rules! sql_store {
                     self.revoked_in(&mut tx).await?;
                     tx.commit().await?;
                     self.revoked()
+                }
+
+                async fn append_audit(&self, time: &str, make: AuditMaker<'_>) -> StoreResult<u64> {
+                    let mut tx = self.begin_audit().await?;
+                    let last = sqlx::query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let (seq, prev) = match last {
+                        Some(r) => (r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?),
+                        None => (0, AUDIT_GENESIS.to_owned()),
+                    };
+                    let next = seq
+                        .checked_add(1)
+                        .ok_or_else(|| StoreError("the audit seq is exhausted".into()))?;
+                    let (line, hash) = make(&prev, u64::try_from(next).unwrap_or(0));
+                    sqlx::query("INSERT INTO audit (seq, time, hash, line) VALUES ($1, $2, $3, $4)")
+                        .bind(next)
+                        .bind(time)
+                        .bind(&hash)
+                        .bind(&line)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(u64::try_from(next).unwrap_or(0))
+                }
+
+                async fn audit_lines(&self, after_seq: u64, limit: u32) -> StoreResult<Vec<(u64, String)>> {
+                    let rows = sqlx::query("SELECT seq, line FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2")
+                        .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok((
+                                u64::try_from(r.try_get::<i64, _>("seq")?).unwrap_or(0),
+                                r.try_get("line")?,
+                            ))
+                        })
+                        .collect()
                 }
 
                 fn revocation_stamp(&self) -> u64 {

@@ -52,6 +52,13 @@ impl SqliteStore {
         })
     }
 
+    /// `BEGIN IMMEDIATE` takes SQLite's write lock before the chain's end is read, so a second
+    /// appender (this process or another) waits (up to the busy timeout) instead of reading the
+    /// same end and failing on commit.
+    async fn begin_audit(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Nothing to do inside the revoking transaction: the stamp file is written after it.
     async fn revoked_in(&self, _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> StoreResult<()> {
         Ok(())

@@ -1,10 +1,11 @@
-//! `highlevel-mcp audit list|export|verify`: read the audit log without the server running.
+//! `highlevel-mcp audit list|export|verify`: read the audit log without the server running,
+//! from the file (`--audit-log`) or from the grant store (`--store`).
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{Filter, filter, read, to_csv, verify_detail};
+use super::{Filter, Verified, filter, read, to_csv, verify_detail};
 
 /// `audit` and its subcommands.
 #[derive(Debug, Args)]
@@ -17,6 +18,11 @@ pub struct AuditArgs {
         global = true
     )]
     pub audit_log: Option<PathBuf>,
+    /// Read the records kept in this grant store (the `--store` the server ran with in OAuth
+    /// mode): sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE. As for the server,
+    /// an explicit --audit-log wins.
+    #[arg(long, env = "HIGHLEVEL_MCP_STORE", value_name = "URL", global = true)]
+    pub store: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: AuditCommand,
@@ -77,18 +83,57 @@ impl Selection {
     }
 }
 
+/// Where the records are read from.
+enum Source {
+    File(PathBuf),
+    Store(std::sync::Arc<dyn oauth::store::Store>, String),
+}
+
+impl Source {
+    async fn open(args: &AuditArgs) -> Result<Self, String> {
+        match (&args.audit_log, &args.store) {
+            (None, Some(spec)) => {
+                let store = oauth::store::open(spec).await.map_err(|e| e.to_string())?;
+                Ok(Self::Store(store, oauth::store::describe(spec)))
+            }
+            (path, _) => Ok(Self::File(
+                path.clone()
+                    .unwrap_or_else(crate::gate::cli::default_audit_path),
+            )),
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Self::File(path) => path.display().to_string(),
+            Self::Store(_, place) => format!("the store {place}"),
+        }
+    }
+
+    async fn verify(&self) -> Result<Verified, String> {
+        match self {
+            Self::File(path) => verify_detail(path),
+            Self::Store(store, _) => super::store::verify(store.as_ref()).await,
+        }
+    }
+
+    async fn read(&self) -> Result<Vec<serde_json::Value>, String> {
+        match self {
+            Self::File(path) => read(path),
+            Self::Store(store, _) => super::store::read(store.as_ref()).await,
+        }
+    }
+}
+
 /// Runs an `audit` command; `Ok` text goes to stdout, `Err` to stderr with a failing exit.
-pub fn run(args: &AuditArgs) -> Result<String, String> {
-    let path = args
-        .audit_log
-        .clone()
-        .unwrap_or_else(crate::gate::cli::default_audit_path);
+pub async fn run(args: &AuditArgs) -> Result<String, String> {
+    let source = Source::open(args).await?;
     match &args.command {
-        AuditCommand::Verify => verify_detail(&path).map(|v| {
+        AuditCommand::Verify => source.verify().await.map(|v| {
             let mut out = format!(
                 "ok: {} record(s) in {}, hash chain intact\n",
                 v.records,
-                path.display()
+                source.name()
             );
             if let Some(cp) = v.checkpoint {
                 out.push_str(&format!(
@@ -99,7 +144,7 @@ pub fn run(args: &AuditArgs) -> Result<String, String> {
             out
         }),
         AuditCommand::List(sel) => {
-            let records = filter(read(&path)?, &sel.filter());
+            let records = filter(source.read().await?, &sel.filter());
             let mut out = String::new();
             for r in &records {
                 let f = |k: &str| {
@@ -123,7 +168,7 @@ pub fn run(args: &AuditArgs) -> Result<String, String> {
             Ok(out)
         }
         AuditCommand::Export { selection, format } => {
-            let records = filter(read(&path)?, &selection.filter());
+            let records = filter(source.read().await?, &selection.filter());
             Ok(match format {
                 Format::Jsonl => records.iter().map(|r| format!("{r}\n")).collect(),
                 Format::Csv => to_csv(&records),

@@ -13,27 +13,46 @@
 //! `highlevel-mcp audit list|export|verify` reads the file ([`read`], [`filter`], [`to_csv`]).
 //! `--audit-retention-days` removes old records at start-up behind a checkpoint line that keeps
 //! the chain verifiable ([`retention`]).
+//!
+//! The same lines can live in the grant store instead ([`AuditLog::in_store`], the default in
+//! OAuth mode): one row per record, appended in a transaction that makes appenders on every
+//! replica take turns, so replicas sharing a store write one chain ([`store`] reads it back).
+//! The line and its hash are made by `chained` for both places and checked by one `Verifier`.
+//! Retention is for the file only.
 
 pub mod cli;
 mod record;
 pub mod retention;
+pub mod store;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use oauth::store::Store;
 pub use record::{Decision, Entry, Filter, args_digest, filter, rfc3339, summarize, to_csv};
 use sha2::{Digest, Sha256};
 
-/// The `prev` of the first record.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The `prev` of the first record (the store's, so both places start alike).
+pub const GENESIS: &str = oauth::store::AUDIT_GENESIS;
 
-/// An open, append-only audit file.
+/// An open, append-only audit log: a file, or the audit table of the grant store.
 #[derive(Debug)]
 pub struct AuditLog {
-    path: PathBuf,
-    state: Mutex<Chain>,
+    backend: Backend,
+}
+
+#[derive(Debug)]
+enum Backend {
+    File {
+        path: PathBuf,
+        state: Mutex<Chain>,
+    },
+    Store {
+        store: Arc<dyn Store>,
+        place: String,
+    },
 }
 
 #[derive(Debug)]
@@ -41,7 +60,26 @@ struct Chain {
     file: File,
     prev: String,
     seq: u64,
-    buf: String,
+}
+
+/// The chain rule, the one place it is written: record number `seq` for `entry` after the
+/// record whose hash is `prev`, as its line (no newline) and its hash, the SHA-256 of the line
+/// up to the `hash` field with the closing brace.
+fn chained(entry: &Entry, seq: u64, prev: &str) -> (String, String) {
+    let mut line = entry.line_body(seq, prev);
+    let hash = body_hash(&line);
+    line.push_str(",\"hash\":\"");
+    line.push_str(&hash);
+    line.push_str("\"}");
+    (line, hash)
+}
+
+/// The hash of a line whose body (everything before `,"hash":`) is `body`.
+fn body_hash(body: &str) -> String {
+    hex(&Sha256::new()
+        .chain_update(body.as_bytes())
+        .chain_update(b"}")
+        .finalize())
 }
 
 impl AuditLog {
@@ -88,47 +126,61 @@ impl AuditLog {
                 )
             })?;
         Ok(Self {
-            path: path.to_owned(),
-            state: Mutex::new(Chain {
-                file,
-                prev,
-                seq,
-                buf: String::with_capacity(1024),
-            }),
+            backend: Backend::File {
+                path: path.to_owned(),
+                state: Mutex::new(Chain { file, prev, seq }),
+            },
         })
     }
 
-    /// Where the log is.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// A log kept in `store`'s audit table; `place` names the store in messages (no password).
+    pub fn in_store(store: Arc<dyn Store>, place: String) -> Self {
+        Self {
+            backend: Backend::Store { store, place },
+        }
+    }
+
+    /// Where records go, for logs and messages.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::File { path, .. } => path.display().to_string(),
+            Backend::Store { place, .. } => format!("the audit table of the store {place}"),
+        }
     }
 
     /// Appends `entry` as the next record (its `seq`, `prev` and `hash` are set here) and returns
-    /// its `seq`; fails when the line cannot be written.
-    pub fn append(&self, entry: &Entry) -> Result<u64, String> {
-        let mut chain = self
-            .state
-            .lock()
-            .map_err(|_| "the audit log is unusable after an earlier failure".to_owned())?;
-        let seq = chain.seq + 1;
-        let body = entry.line_body(seq, &chain.prev);
-        let hash = hex(&Sha256::digest(format!("{body}}}").as_bytes()));
-        let Chain { buf, file, .. } = &mut *chain;
-        buf.clear();
-        buf.push_str(&body);
-        buf.push_str(",\"hash\":\"");
-        buf.push_str(&hash);
-        buf.push_str("\"}\n");
-        file.write_all(buf.as_bytes()).map_err(|e| {
-            format!(
-                "cannot write the audit log {}: {e}; the write was not performed (free space or fix permissions, or start with another --audit-log)",
-                self.path.display()
-            )
-        })?;
-        chain.prev = hash;
-        chain.seq = seq;
-        Ok(seq)
+    /// its `seq`; fails when the record cannot be written.
+    pub async fn append(&self, entry: &Entry) -> Result<u64, String> {
+        match &self.backend {
+            Backend::File { path, state } => append_file(path, state, entry),
+            Backend::Store { store, place } => {
+                let make = |prev: &str, seq: u64| chained(entry, seq, prev);
+                store.append_audit(&entry.time, &make).await.map_err(|e| {
+                    format!(
+                        "cannot write the audit record to {place}: {e}; the write was not performed (check that the store is reachable and writable)"
+                    )
+                })
+            }
+        }
     }
+}
+
+fn append_file(path: &Path, state: &Mutex<Chain>, entry: &Entry) -> Result<u64, String> {
+    let mut chain = state
+        .lock()
+        .map_err(|_| "the audit log is unusable after an earlier failure".to_owned())?;
+    let seq = chain.seq + 1;
+    let (mut line, hash) = chained(entry, seq, &chain.prev);
+    line.push('\n');
+    chain.file.write_all(line.as_bytes()).map_err(|e| {
+        format!(
+            "cannot write the audit log {}: {e}; the write was not performed (free space or fix permissions, or start with another --audit-log)",
+            path.display()
+        )
+    })?;
+    chain.prev = hash;
+    chain.seq = seq;
+    Ok(seq)
 }
 
 /// A line split into its body (without the closing brace) and its hash, when it has the shape
@@ -159,6 +211,81 @@ pub struct Verified {
     pub checkpoint: Option<retention::Checkpoint>,
 }
 
+/// Checks a chain one line at a time, wherever the lines come from.
+#[derive(Debug)]
+pub(crate) struct Verifier {
+    prev: String,
+    next_seq: Option<u64>,
+    first: bool,
+    out: Verified,
+}
+
+impl Verifier {
+    pub(crate) fn new() -> Self {
+        Self {
+            prev: GENESIS.to_owned(),
+            next_seq: None,
+            first: true,
+            out: Verified {
+                records: 0,
+                checkpoint: None,
+            },
+        }
+    }
+
+    /// Checks the next line; `here` names it in an error (`record 3 (line 3)`, `record seq 3`),
+    /// `before` names the one before it.
+    pub(crate) fn feed(&mut self, here: &str, before: &str, line: &str) -> Result<(), String> {
+        let Some((body, hash)) = split_hash(line) else {
+            return Err(format!(
+                "{here} is not an audit record (no trailing hash): the log was edited"
+            ));
+        };
+        let value: serde_json::Value = serde_json::from_str(&format!("{body}}}"))
+            .map_err(|e| format!("{here} is not JSON ({e}): the log was edited"))?;
+        if value.get("prev").and_then(serde_json::Value::as_str) != Some(self.prev.as_str()) {
+            return Err(format!(
+                "{here} does not follow {before}: its `prev` is not the hash before it (a record was removed, inserted or reordered)"
+            ));
+        }
+        if body_hash(body) != hash {
+            return Err(format!(
+                "{here} was altered: its content does not match its hash"
+            ));
+        }
+        let seq = value.get("seq").and_then(serde_json::Value::as_u64);
+        if let (Some(want), Some(got)) = (self.next_seq, seq)
+            && want != got
+        {
+            return Err(format!(
+                "{here} has seq {got} where {want} was expected (records were removed or renumbered)"
+            ));
+        }
+        self.next_seq = seq.map(|s| s + 1);
+        let first = std::mem::replace(&mut self.first, false);
+        match retention::Checkpoint::of(&value) {
+            Some(cp) if first => {
+                self.prev = cp.last_hash.clone();
+                self.out.checkpoint = Some(cp);
+            }
+            Some(_) => {
+                return Err(format!(
+                    "{here} is a retention checkpoint, which only the first record may be: the log was edited"
+                ));
+            }
+            None => {
+                self.prev = hash.to_owned();
+                self.out.records += 1;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Verified {
+        self.out
+    }
+}
+
 /// Checks the chain of the file at `path`: `Ok(n)` records, or the first bad record (1-based line
 /// number) and what is wrong with it.
 pub fn verify(path: &Path) -> Result<usize, String> {
@@ -170,62 +297,17 @@ pub fn verify(path: &Path) -> Result<usize, String> {
 /// its `last_hash` and carry the next `seq`.
 pub fn verify_detail(path: &Path) -> Result<Verified, String> {
     let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut prev = GENESIS.to_owned();
-    let mut next_seq: Option<u64> = None;
-    let mut out = Verified {
-        records: 0,
-        checkpoint: None,
-    };
+    let mut verifier = Verifier::new();
     for (i, line) in BufReader::new(f).lines().enumerate() {
         let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let at = i + 1;
-        let Some((body, hash)) = split_hash(&line) else {
-            return Err(format!(
-                "record {at} (line {at}) is not an audit record (no trailing hash): the file was edited"
-            ));
-        };
-        let value: serde_json::Value = serde_json::from_str(&format!("{body}}}")).map_err(|e| {
-            format!("record {at} (line {at}) is not JSON ({e}): the file was edited")
-        })?;
-        if value.get("prev").and_then(serde_json::Value::as_str) != Some(prev.as_str()) {
-            return Err(format!(
-                "record {at} (line {at}) does not follow record {}: its `prev` is not the hash before it (a record was removed, inserted or reordered)",
-                at - 1
-            ));
-        }
-        let actual = hex(&Sha256::digest(format!("{body}}}").as_bytes()));
-        if actual != hash {
-            return Err(format!(
-                "record {at} (line {at}) was altered: its content does not match its hash"
-            ));
-        }
-        let seq = value.get("seq").and_then(serde_json::Value::as_u64);
-        if let (Some(want), Some(got)) = (next_seq, seq)
-            && want != got
-        {
-            return Err(format!(
-                "record {at} (line {at}) has seq {got} where {want} was expected (records were removed or renumbered)"
-            ));
-        }
-        next_seq = seq.map(|s| s + 1);
-        let checkpoint = retention::Checkpoint::of(&value);
-        match checkpoint {
-            Some(cp) if at == 1 => {
-                prev = cp.last_hash.clone();
-                out.checkpoint = Some(cp);
-            }
-            Some(_) => {
-                return Err(format!(
-                    "record {at} (line {at}) is a retention checkpoint, which only the first line may be: the file was edited"
-                ));
-            }
-            None => {
-                prev = hash.to_owned();
-                out.records += 1;
-            }
-        }
+        verifier.feed(
+            &format!("record {at} (line {at})"),
+            &format!("record {}", at - 1),
+            &line,
+        )?;
     }
-    Ok(out)
+    Ok(verifier.finish())
 }
 
 /// Every record of the file at `path`, parsed (lines that are not JSON are skipped; `verify`
@@ -265,16 +347,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn chain_continues_across_opens_and_shows_edits() {
+    #[tokio::test]
+    async fn chain_continues_across_opens_and_shows_edits() {
         let dir = std::env::temp_dir().join(format!("audit-unit-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("a.jsonl");
         let log = AuditLog::open(&path).expect("open");
-        assert_eq!(log.append(&entry("a")).expect("1"), 1);
+        assert_eq!(log.append(&entry("a")).await.expect("1"), 1);
         drop(log);
         let log = AuditLog::open(&path).expect("reopen");
-        assert_eq!(log.append(&entry("b")).expect("2"), 2);
+        assert_eq!(log.append(&entry("b")).await.expect("2"), 2);
         assert_eq!(verify(&path), Ok(2));
         let text = std::fs::read_to_string(&path).expect("read");
         std::fs::write(&path, text.replacen("\"tool\":\"b\"", "\"tool\":\"c\"", 1)).expect("edit");

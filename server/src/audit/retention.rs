@@ -22,9 +22,8 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::{GENESIS, hex, rfc3339, split_hash};
+use super::{GENESIS, rfc3339, split_hash};
 
 /// The `decision` of a checkpoint line.
 pub const CHECKPOINT: &str = "checkpoint";
@@ -77,7 +76,7 @@ impl Checkpoint {
             q(&self.cutoff),
             q(&self.last_hash),
         );
-        let hash = hex(&Sha256::digest(format!("{body}}}").as_bytes()));
+        let hash = super::body_hash(&body);
         format!("{body},\"hash\":\"{hash}\"}}")
     }
 }
@@ -202,6 +201,14 @@ mod tests {
     use super::super::{AuditLog, Decision, Entry, verify, verify_detail};
     use super::*;
 
+    /// Runs an append to its end (a file append never waits, but the method is async).
+    fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
     fn entry(time: &str, tool: &str) -> Entry {
         Entry {
             time: time.into(),
@@ -226,8 +233,7 @@ mod tests {
         let path = dir.0.join("audit.jsonl");
         let log = AuditLog::open(&path).expect("open");
         for (i, t) in times.iter().enumerate() {
-            log.append(&entry(t, &format!("t{}", i + 1)))
-                .expect("append");
+            block_on(log.append(&entry(t, &format!("t{}", i + 1)))).expect("append");
         }
         (path, dir)
     }
@@ -280,8 +286,7 @@ mod tests {
         // The chain continues from the kept records after a reopen.
         let log = AuditLog::open(&path).expect("reopen");
         assert_eq!(
-            log.append(&entry("2030-01-03T00:00:00.000Z", "t6"))
-                .expect("6"),
+            block_on(log.append(&entry("2030-01-03T00:00:00.000Z", "t6"))).expect("6"),
             6
         );
         assert_eq!(verify(&path), Ok(3));
@@ -297,8 +302,7 @@ mod tests {
         assert_eq!(verify(&path), Ok(0));
         let log = AuditLog::open(&path).expect("reopen");
         assert_eq!(
-            log.append(&entry("2031-02-01T00:00:00.000Z", "t6"))
-                .expect("6"),
+            block_on(log.append(&entry("2031-02-01T00:00:00.000Z", "t6"))).expect("6"),
             6
         );
         assert_eq!(verify(&path), Ok(1));

@@ -61,8 +61,9 @@ pub struct SafetyArgs {
     pub preflight: Switch,
 
     /// Append-only, hash-chained JSONL record of every write attempt; `none` keeps no record.
-    /// Default: $XDG_STATE_HOME/highlevel-mcp/audit.jsonl (or ~/.local/state/...). A write is
-    /// refused when this file cannot be written.
+    /// Default: $XDG_STATE_HOME/highlevel-mcp/audit.jsonl (or ~/.local/state/...); in OAuth
+    /// mode the grant store (--store) unless this is given. A write is refused when its record
+    /// cannot be written.
     #[arg(long, env = "HIGHLEVEL_MCP_AUDIT_LOG", value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
 

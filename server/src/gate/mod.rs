@@ -113,6 +113,18 @@ pub struct Safety {
     preflight: Option<preflight::Preflight>,
 }
 
+/// What a confirmation decided, before it is logged.
+// Made once per call and consumed straight away: boxing the answer buys nothing.
+#[allow(clippy::large_enum_variant)]
+enum Verdict {
+    /// Send it; the reason goes in the `confirmed` record.
+    Confirmed(String),
+    /// Do not send it, for this reason.
+    Refused(String),
+    /// Answer with this (a preview and token, or a refusal already logged).
+    Answer(Result<Ticket, CallToolResponse>),
+}
+
 /// One write as the handler sees it once its arguments passed their schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Call<'a> {
@@ -148,6 +160,11 @@ fn text_result(value: &Value, error: bool) -> CallToolResult {
 }
 
 impl Safety {
+    /// Sends audit records to `log` from now on (the grant store, in OAuth mode).
+    pub fn set_audit(&mut self, log: AuditLog) {
+        self.audit = Some(Arc::new(log));
+    }
+
     /// A guard from `cfg`; fails when the audit log cannot be opened.
     pub fn new(cfg: SafetyConfig) -> Result<Self, String> {
         let audit = match &cfg.audit_log {
@@ -155,7 +172,9 @@ impl Safety {
                 if let Some(keep) = cfg.audit_retention {
                     audit::retention::prune_at_start(p, keep);
                 }
-                Some(Arc::new(AuditLog::open(p)?))
+                let log = AuditLog::open(p)?;
+                tracing::info!(audit = %log.describe(), "audit records go to a file");
+                Some(Arc::new(log))
             }
             None => None,
         };
@@ -224,7 +243,7 @@ impl Safety {
         }
     }
 
-    fn log(
+    async fn log(
         &self,
         call: &Call<'_>,
         args_sha256: &str,
@@ -258,12 +277,12 @@ impl Safety {
             ids: vec![],
             duration_us: call.started.elapsed().as_micros() as u64,
         };
-        log.append(&entry).map(Some)
+        log.append(&entry).await.map(Some)
     }
 
     /// Logs a write refused before the gate (bad arguments, location not allowed); `Some` is the
     /// result to return instead when the log cannot be written.
-    pub fn refused(&self, call: &Call<'_>, reason: &str) -> Option<CallToolResult> {
+    pub async fn refused(&self, call: &Call<'_>, reason: &str) -> Option<CallToolResult> {
         if !Self::is_write(call.def) {
             return None;
         }
@@ -275,6 +294,7 @@ impl Safety {
             Some(reason.to_owned()),
             None,
         )
+        .await
         .err()
         .map(|e| text_result(&json!(e), true))
     }
@@ -314,18 +334,21 @@ impl Safety {
                 Some(report.reason()),
                 note,
             )
+            .await
             .map_err(refuse_unlogged)?;
             return Err(report.refusal(&call.def.name).into());
         }
         if self.dry_run {
             let preview = self.preview(call, reader, None, note).await;
             self.log(call, &digest, Decision::DryRun, None, note)
+                .await
                 .map_err(refuse_unlogged)?;
             return Err(text_result(&preview, false).into());
         }
         let (Some(tokens), true) = (&self.tokens, self.gates(call.def)) else {
             let seq = self
                 .log(call, &digest, Decision::Sent, None, note)
+                .await
                 .map_err(refuse_unlogged)?;
             return Ok(Ticket {
                 seq,
@@ -337,24 +360,10 @@ impl Safety {
             args_sha256: &digest,
             principal: call.principal,
         };
-        // The answer is built once per call and returned straight away: boxing it buys nothing.
-        #[allow(clippy::result_large_err)]
-        let confirmed = |why: &str| -> Result<Ticket, CallToolResponse> {
-            let seq = self
-                .log(call, &digest, Decision::Confirmed, Some(why.into()), note)
-                .map_err(refuse_unlogged)?;
-            Ok(Ticket {
-                seq,
-                args_sha256: digest.clone(),
-            })
-        };
-        let refused = |why: String| -> CallToolResponse {
-            match self.log(call, &digest, Decision::Refused, Some(why.clone()), note) {
-                Ok(_) => text_result(&json!(format!("not performed: {why}")), true).into(),
-                Err(e) => refuse_unlogged(e),
-            }
-        };
-        match (confirm, asking) {
+        // What the confirmation decided; logged (and turned into the answer) once, below.
+        let confirmed = |why: &str| Verdict::Confirmed(why.to_owned());
+        let refused = Verdict::Refused;
+        let verdict = match (confirm, asking) {
             (Some(value), _) => {
                 let checked = match value.as_str() {
                     Some(t) => tokens.redeem(t, &binding),
@@ -362,20 +371,22 @@ impl Safety {
                 };
                 match checked {
                     Ok(()) => confirmed("the token from the preview was redeemed"),
-                    Err(why) => Err(refused(why)),
+                    Err(why) => refused(why),
                 }
             }
             (None, Some(elicit::Asking::Live(asker))) => {
                 let preview = self.preview(call, reader, None, note).await;
                 match asker.ask(elicit::message(&preview)).await {
                     elicit::Answer::Yes => confirmed(elicit::CONFIRMED_LIVE),
-                    elicit::Answer::No(why) => Err(refused(format!(
+                    elicit::Answer::No(why) => refused(format!(
                         "{why}; nothing was sent. Ask the user before trying again."
-                    ))),
+                    )),
                     elicit::Answer::Unavailable(why) => {
                         tracing::info!(tool = %call.def.name, reason = %why, "confirmation falls back to a preview and token");
-                        self.two_step(call, reader, tokens, &binding, &digest, note)
-                            .await
+                        Verdict::Answer(
+                            self.two_step(call, reader, tokens, &binding, &digest, note)
+                                .await,
+                        )
                     }
                 }
             }
@@ -394,27 +405,50 @@ impl Safety {
                         Some(elicit::ASKED_ROUND.into()),
                         note,
                     )
+                    .await
                     .map_err(refuse_unlogged)?;
-                    Err(question.into())
+                    return Err(question.into());
                 }
                 Some(state) => {
                     // The token is spent whatever the answer, so a "no" cannot be replayed into a yes.
                     let redeemed = tokens.redeem(state, &binding);
                     let answer = elicit::answer_in(rounds.responses);
                     match (redeemed, answer) {
-                        (Err(why), _) => Err(refused(format!("the confirmation round: {why}"))),
+                        (Err(why), _) => refused(format!("the confirmation round: {why}")),
                         (Ok(()), elicit::Answer::Yes) => confirmed(elicit::CONFIRMED_ROUND),
-                        (Ok(()), elicit::Answer::No(why)) => Err(refused(format!(
+                        (Ok(()), elicit::Answer::No(why)) => refused(format!(
                             "{why}; nothing was sent. Ask the user before trying again."
-                        ))),
-                        (Ok(()), elicit::Answer::Unavailable(why)) => Err(refused(why)),
+                        )),
+                        (Ok(()), elicit::Answer::Unavailable(why)) => refused(why),
                     }
                 }
             },
-            (None, None) => {
+            (None, None) => Verdict::Answer(
                 self.two_step(call, reader, tokens, &binding, &digest, note)
+                    .await,
+            ),
+        };
+        match verdict {
+            Verdict::Confirmed(why) => {
+                let seq = self
+                    .log(call, &digest, Decision::Confirmed, Some(why), note)
                     .await
+                    .map_err(refuse_unlogged)?;
+                Ok(Ticket {
+                    seq,
+                    args_sha256: digest,
+                })
             }
+            Verdict::Refused(why) => {
+                let logged = self
+                    .log(call, &digest, Decision::Refused, Some(why.clone()), note)
+                    .await;
+                Err(match logged {
+                    Ok(_) => text_result(&json!(format!("not performed: {why}")), true).into(),
+                    Err(e) => refuse_unlogged(e),
+                })
+            }
+            Verdict::Answer(answer) => answer,
         }
     }
 
@@ -434,12 +468,13 @@ impl Safety {
             .preview(call, reader, Some((&token, tokens.ttl())), note)
             .await;
         self.log(call, digest, Decision::Previewed, None, note)
+            .await
             .map_err(refuse_unlogged)?;
         Err(text_result(&preview, false).into())
     }
 
     /// Logs what came back for a sent write.
-    pub fn after_send(
+    pub async fn after_send(
         &self,
         ticket: Ticket,
         call: &Call<'_>,
@@ -481,7 +516,7 @@ impl Safety {
             ids: preview::ids(call.def, call.args, response),
             duration_us: call.started.elapsed().as_micros() as u64,
         };
-        if let Err(e) = log.append(&entry) {
+        if let Err(e) = log.append(&entry).await {
             // The write already happened; say so loudly rather than hide it.
             tracing::error!(tool = %call.def.name, error = %e, "audit outcome record lost");
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_highlevel-mcp");
-const PASSPHRASE: &str = "replica test passphrase";
+pub const PASSPHRASE: &str = "replica test passphrase";
 const REDIRECT: &str = "http://127.0.0.1:45999/callback";
 const PIT: &str = "pit-replica-test";
 /// The sandbox's limit per 10 s.
@@ -59,7 +59,7 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-async fn wait_healthy(http: &reqwest::Client, base: &str, proc: &mut Proc) {
+pub async fn wait_healthy(http: &reqwest::Client, base: &str, proc: &mut Proc) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok(Some(status)) = proc.0.try_wait() {
@@ -147,119 +147,131 @@ impl Cluster {
     /// Registration, the connect page and the token exchange, all through replica `at`;
     /// returns the access token and the grant id.
     pub async fn grant_through(&self, at: usize) -> (String, String) {
-        let base = &self.replicas[at].base;
-        let reg: Value = self
-            .http
-            .post(format!("{base}/register"))
-            .json(&json!({
-                "client_name": "Replica Test",
-                "redirect_uris": [REDIRECT],
-                "token_endpoint_auth_method": "none",
-            }))
-            .send()
-            .await
-            .expect("register")
-            .json()
-            .await
-            .expect("registration json");
-        let client_id = reg["client_id"].as_str().expect("client_id").to_owned();
-        let verifier = "v".repeat(50);
-        let challenge = {
-            use base64::Engine;
-            use sha2::Digest;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(sha2::Sha256::digest(verifier.as_bytes()))
-        };
-        let resource = format!("{}/mcp", self.public);
-        let page = self
-            .http
-            .get(
-                url::Url::parse_with_params(
-                    &format!("{base}/authorize"),
-                    [
-                        ("response_type", "code"),
-                        ("client_id", client_id.as_str()),
-                        ("redirect_uri", REDIRECT),
-                        ("code_challenge", challenge.as_str()),
-                        ("code_challenge_method", "S256"),
-                        ("state", "s1"),
-                        ("resource", resource.as_str()),
-                        ("scope", "highlevel"),
-                    ],
-                )
-                .expect("authorize url"),
-            )
-            .send()
-            .await
-            .expect("authorize");
-        assert_eq!(page.status(), 200, "connect page");
-        let cookie = page
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .expect("csrf cookie")
-            .to_owned();
-        let body = page.text().await.expect("page");
-        let request = body
-            .split("name=\"request\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("request field")
-            .to_owned();
-        let consent = self
-            .http
-            .post(format!("{base}/authorize"))
-            .header("cookie", cookie)
-            .form(&[
-                ("request", request.as_str()),
-                ("action", "connect"),
-                ("passphrase", PASSPHRASE),
-                ("pit", PIT),
-                ("locations", sandbox::DEMO_LOCATION_ID),
-            ])
-            .send()
-            .await
-            .expect("consent");
-        assert_eq!(consent.status(), 303, "consent redirects with a code");
-        let location = consent.headers()["location"].to_str().expect("text");
-        let code = url::Url::parse(location)
-            .expect("redirect url")
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .expect("code");
-        let token: Value = self
-            .http
-            .post(format!("{base}/token"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("client_id", &client_id),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-                ("resource", &resource),
-            ])
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("token json");
-        let access = token["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no access token: {token}"))
-            .to_owned();
-        let grants = Command::new(BIN)
-            .args(["grants", "--store", &self.store, "list"])
-            .output()
-            .expect("grants list runs");
-        let listing = String::from_utf8_lossy(&grants.stdout);
-        let grant_id = listing
-            .split_whitespace()
-            .find(|w| w.starts_with("g_"))
-            .unwrap_or_else(|| panic!("a grant in `grants list`: {listing}"))
-            .to_owned();
-        (access, grant_id)
+        grant(
+            &self.http,
+            &self.replicas[at].base,
+            &self.public,
+            &self.store,
+        )
+        .await
     }
+}
+
+/// Registration, the connect page and the token exchange through the server at `base` (public
+/// URL `public`, grants in `store`); returns the access token and the grant id.
+pub async fn grant(
+    http: &reqwest::Client,
+    base: &str,
+    public: &str,
+    store: &str,
+) -> (String, String) {
+    let reg: Value = http
+        .post(format!("{base}/register"))
+        .json(&json!({
+            "client_name": "Replica Test",
+            "redirect_uris": [REDIRECT],
+            "token_endpoint_auth_method": "none",
+        }))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("registration json");
+    let client_id = reg["client_id"].as_str().expect("client_id").to_owned();
+    let verifier = "v".repeat(50);
+    let challenge = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()))
+    };
+    let resource = format!("{public}/mcp");
+    let page = http
+        .get(
+            url::Url::parse_with_params(
+                &format!("{base}/authorize"),
+                [
+                    ("response_type", "code"),
+                    ("client_id", client_id.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                    ("state", "s1"),
+                    ("resource", resource.as_str()),
+                    ("scope", "highlevel"),
+                ],
+            )
+            .expect("authorize url"),
+        )
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(page.status(), 200, "connect page");
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("csrf cookie")
+        .to_owned();
+    let body = page.text().await.expect("page");
+    let request = body
+        .split("name=\"request\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("request field")
+        .to_owned();
+    let consent = http
+        .post(format!("{base}/authorize"))
+        .header("cookie", cookie)
+        .form(&[
+            ("request", request.as_str()),
+            ("action", "connect"),
+            ("passphrase", PASSPHRASE),
+            ("pit", PIT),
+            ("locations", sandbox::DEMO_LOCATION_ID),
+        ])
+        .send()
+        .await
+        .expect("consent");
+    assert_eq!(consent.status(), 303, "consent redirects with a code");
+    let location = consent.headers()["location"].to_str().expect("text");
+    let code = url::Url::parse(location)
+        .expect("redirect url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    let token: Value = http
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+            ("resource", &resource),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token json");
+    let access = token["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access token: {token}"))
+        .to_owned();
+    let grants = Command::new(BIN)
+        .args(["grants", "--store", store, "list"])
+        .output()
+        .expect("grants list runs");
+    let listing = String::from_utf8_lossy(&grants.stdout);
+    let grant_id = listing
+        .split_whitespace()
+        .find(|w| w.starts_with("g_"))
+        .unwrap_or_else(|| panic!("a grant in `grants list`: {listing}"))
+        .to_owned();
+    (access, grant_id)
 }
