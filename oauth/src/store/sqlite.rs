@@ -7,7 +7,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous, SqlitePool, SqlitePoolOptions};
 
 use super::{StoreError, StoreResult};
 
@@ -28,6 +28,11 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // WAL with NORMAL sync: a commit is not fsynced, so a power loss may roll back the
+            // last few transactions but never corrupts the file; a process crash loses nothing.
+            // That is the audit file's durability too, and it takes an audit record from about
+            // 1 ms to tens of microseconds (BENCHMARKS.md, write safety).
+            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
