@@ -229,9 +229,9 @@ impl Browser {
         })
     }
 
-    /// Opens `authorize_url`, fills the connect page and presses Connect. `screenshot`, when
-    /// given, saves the page before submitting.
-    pub async fn consent(&self, authorize_url: &str, screenshot: Option<&Path>) {
+    /// A WebDriver session in headless Chromium with this browser's own profile folder (the
+    /// flags keep Chromium off the network it cannot reach here).
+    async fn session(&self) -> fantoccini::Client {
         let mut caps = serde_json::Map::new();
         let chromium = on_path("chromium")
             .or_else(|| on_path("chromium-browser"))
@@ -248,12 +248,18 @@ impl Browser {
                 ]
             }),
         );
-        let client = ClientBuilder::rustls()
+        ClientBuilder::rustls()
             .expect("tls")
             .capabilities(caps)
             .connect(&self.url)
             .await
-            .expect("a WebDriver session");
+            .expect("a WebDriver session")
+    }
+
+    /// Opens `authorize_url`, fills the connect page and presses Connect. `screenshot`, when
+    /// given, saves the page before submitting.
+    pub async fn consent(&self, authorize_url: &str, screenshot: Option<&Path>) {
+        let client = self.session().await;
         let result = async {
             client.goto(authorize_url).await?;
             let title = client.find(Locator::Css("h1")).await?.text().await?;
@@ -299,28 +305,7 @@ impl Browser {
     /// Opens `authorize_url`, presses "Sign in with HighLevel" on the connect page, and on the
     /// sandbox's HighLevel chooser installs for the agency with every sub-account ticked.
     pub async fn sign_in_with_highlevel(&self, authorize_url: &str) {
-        let mut caps = serde_json::Map::new();
-        let chromium = on_path("chromium")
-            .or_else(|| on_path("chromium-browser"))
-            .expect("chromium");
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,1000",
-                    format!("--user-data-dir={}", self.profile.display()),
-                ]
-            }),
-        );
-        let client = ClientBuilder::rustls()
-            .expect("tls")
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("a WebDriver session");
+        let client = self.session().await;
         let result = async {
             client.goto(authorize_url).await?;
             client
