@@ -31,6 +31,8 @@ impl Drop for Proc {
 pub struct Replica {
     pub base: String,
     pub proc: Proc,
+    /// Its stderr (the log), kept in the cluster's temporary folder.
+    pub log: std::path::PathBuf,
 }
 
 impl Replica {
@@ -57,6 +59,25 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// Waits until the replica's own log says it listens (true), or it exits first, having lost its
+/// port to another process (false); panics after 30 s.
+async fn listening(log: &std::path::Path, proc: &mut Proc) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::fs::read_to_string(log).is_ok_and(|t| t.contains("highlevel-mcp listening")) {
+            return true;
+        }
+        if let Ok(Some(_)) = proc.0.try_wait() {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "replica did not log that it listens within 30 s; log: {}",
+        log.display()
+    );
 }
 
 pub async fn wait_healthy(http: &reqwest::Client, base: &str, proc: &mut Proc) {
@@ -102,36 +123,59 @@ impl Cluster {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
-        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        // Behind a load balancer every replica has the same public URL (issuer and resource).
-        let public = format!("http://127.0.0.1:{}", ports[0]);
-        let mut replicas = Vec::new();
-        for port in ports {
-            let child = Command::new(BIN)
-                .args(["serve", "--auth", "oauth", "--port", &port.to_string()])
-                .args(["--public-url", &public, "--upstream", &sandbox.base_url()])
-                .args(["--store", &store, "--rate-limit", &redis.url()])
-                .args(["--rate-limit-burst", &PACED_TO.to_string()])
-                .arg("--store-key-file")
-                .arg(&key)
-                .env("HIGHLEVEL_MCP_AUTH_PASSPHRASE", PASSPHRASE)
-                .env("HIGHLEVEL_MCP_CONFIRM", "none")
-                .env("HIGHLEVEL_MCP_AUDIT_LOG", "none")
-                .env("HIGHLEVEL_MCP_PREFLIGHT", "off")
-                .env_remove("HIGHLEVEL_TOKEN")
-                .env_remove("HIGHLEVEL_MCP_TOKEN_FILE")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("replica starts");
-            replicas.push(Replica {
-                base: format!("http://127.0.0.1:{port}"),
-                proc: Proc(child),
-            });
-        }
-        for r in &mut replicas {
-            wait_healthy(&http, &r.base, &mut r.proc).await;
-        }
+        // Tests run in parallel and pick free ports the same way, so another test's server can
+        // take a port between the probe and our bind, and even answer our /healthz. A replica
+        // counts as up only once its own log says it listens; one that lost its port exits, and
+        // the whole set starts again on new ports.
+        let mut attempt = 0;
+        let (replicas, public) = loop {
+            attempt += 1;
+            let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+            // Behind a load balancer every replica has the same public URL (issuer and resource).
+            let public = format!("http://127.0.0.1:{}", ports[0]);
+            let mut replicas = Vec::new();
+            for (i, port) in ports.into_iter().enumerate() {
+                let log = dir.path().join(format!("replica-{attempt}-{i}.log"));
+                let child = Command::new(BIN)
+                    .args(["serve", "--auth", "oauth", "--port", &port.to_string()])
+                    .args(["--public-url", &public, "--upstream", &sandbox.base_url()])
+                    .args(["--store", &store, "--rate-limit", &redis.url()])
+                    .args(["--rate-limit-burst", &PACED_TO.to_string()])
+                    .arg("--store-key-file")
+                    .arg(&key)
+                    .env("HIGHLEVEL_MCP_AUTH_PASSPHRASE", PASSPHRASE)
+                    .env("HIGHLEVEL_MCP_CONFIRM", "none")
+                    .env("HIGHLEVEL_MCP_AUDIT_LOG", "none")
+                    .env("HIGHLEVEL_MCP_PREFLIGHT", "off")
+                    .env("RUST_LOG", "info")
+                    .env_remove("HIGHLEVEL_TOKEN")
+                    .env_remove("HIGHLEVEL_MCP_TOKEN_FILE")
+                    .stdout(Stdio::null())
+                    .stderr(std::fs::File::create(&log).expect("replica log file"))
+                    .spawn()
+                    .expect("replica starts");
+                replicas.push(Replica {
+                    base: format!("http://127.0.0.1:{port}"),
+                    proc: Proc(child),
+                    log,
+                });
+            }
+            let mut all_up = true;
+            for r in &mut replicas {
+                if !listening(&r.log, &mut r.proc).await {
+                    all_up = false;
+                    break;
+                }
+                wait_healthy(&http, &r.base, &mut r.proc).await;
+            }
+            if all_up {
+                break (replicas, public);
+            }
+            assert!(
+                attempt < 4,
+                "replicas lost their ports to other processes 3 times"
+            );
+        };
         Some(Self {
             replicas,
             store,
