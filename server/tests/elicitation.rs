@@ -10,6 +10,8 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::io::AsyncBufReadExt;
+
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities, ClientConfig,
     ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,
@@ -281,39 +283,37 @@ async fn a_client_without_the_capability_gets_the_preview_and_token() {
     client.cancel().await.unwrap();
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `serve --sandbox` on a free port (with `--sessions` when asked); killed on drop.
+/// `serve --sandbox` on a port the system picks (with `--sessions` when asked), read back from
+/// its JSON log line, so no parallel test can take the port first; killed on drop.
 async fn http_server(sessions: bool, audit: &Path) -> (tokio::process::Child, String) {
-    let port = free_port();
     let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(["serve", "--sandbox", "--port", &port.to_string()]);
+    cmd.args(["serve", "--sandbox", "--port", "0", "--log-format", "json"]);
     if sessions {
         cmd.arg("--sessions");
     }
     base_env(&mut cmd, audit);
-    cmd.stdout(Stdio::null()).stderr(Stdio::null());
-    let child = cmd.spawn().expect("spawn highlevel-mcp serve");
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..500 {
-        if http
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return (child, format!("{base}/mcp"));
+    cmd.env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn highlevel-mcp serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let url = serde_json::from_str::<Value>(&line)
+                .ok()
+                .and_then(|v| v["url"].as_str().map(str::to_owned));
+            if let Some(url) = url {
+                return url;
+            }
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("highlevel-mcp serve did not answer /healthz within 10 s");
+        panic!("highlevel-mcp serve exited before it listened");
+    })
+    .await
+    .expect("highlevel-mcp serve listened within 30 s");
+    // Keep reading so the server never blocks on a full stderr pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
 }
 
 #[tokio::test]
