@@ -55,6 +55,21 @@ pub(crate) fn open_pending(s: &AuthServer, sealed: &str) -> Option<Pending> {
         .filter(|p| p.exp >= now())
 }
 
+/// The client a pending request came from, still registered with the same redirect URI; else
+/// the page that says the app is no longer known (a sign-in can outlive a client's record).
+pub(crate) async fn requesting_client(
+    s: &AuthServer,
+    pending: &Pending,
+) -> Result<Client, Response> {
+    match s.client(&pending.client_id).await {
+        Ok(c) if redirect_matches(&c.redirect_uris, &pending.redirect_uri) => Ok(c),
+        Ok(_) | Err(_) => Err(ErrorPage::bad_request(
+            "Unknown app",
+            "The app that asked for this connection is no longer known to this server.",
+        )),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "connect.html")]
 struct ConnectPage<'a> {
@@ -497,14 +512,9 @@ pub async fn decide(
         }
         .respond(StatusCode::FORBIDDEN);
     }
-    let client = match s.client(&pending.client_id).await {
-        Ok(c) if redirect_matches(&c.redirect_uris, &pending.redirect_uri) => c,
-        Ok(_) | Err(_) => {
-            return ErrorPage::bad_request(
-                "Unknown app",
-                "The app that asked for this connection is no longer known to this server.",
-            );
-        }
+    let client = match requesting_client(&s, &pending).await {
+        Ok(c) => c,
+        Err(page) => return page,
     };
     let state = pending.state.as_deref();
     if form.action != "connect" && form.action != "highlevel" {

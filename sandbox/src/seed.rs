@@ -404,6 +404,23 @@ pub(crate) fn seed(seed: u64, epoch: i64) -> Store {
 }
 
 /// Whole amounts as JSON integers (`180`, not `180.0`), as HighLevel prints them.
+/// A pipeline's stages in HighLevel's shape, in order, each with a fresh id.
+fn stage_records(rng: &mut Rng, names: &[&str]) -> Vec<Value> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            json!({
+                "id": rng.uuid(),
+                "name": n,
+                "position": i,
+                "showInFunnel": true,
+                "showInPieChart": true,
+            })
+        })
+        .collect()
+}
+
 fn money(x: f64) -> Value {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         json!(x as i64)
@@ -588,19 +605,7 @@ fn seed_opportunities(s: &mut Store, rng: &mut Rng, contacts: &[String], epoch: 
     let mut ci = 2usize;
     for (pi, (pname, stages)) in pipelines.iter().enumerate() {
         let pid = rng.id20();
-        let stage_list: Vec<Value> = stages
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                json!({
-                    "id": rng.uuid(),
-                    "name": n,
-                    "position": i,
-                    "showInFunnel": true,
-                    "showInPieChart": true,
-                })
-            })
-            .collect();
+        let stage_list = stage_records(rng, stages);
         for (si, stage) in stage_list.iter().enumerate() {
             let per_stage = if pi == 0 { 3 + (si % 2) } else { 2 };
             for k in 0..per_stage {

@@ -183,14 +183,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             // Only sessions carry a live question's answer back to this request (gate::elicit).
-            app.elicitation = args
-                .common
-                .safety
-                .ask_user()
-                .map(|timeout| gate::elicit::AskUser {
-                    timeout,
-                    live: args.sessions,
-                });
+            app.elicitation = args.common.safety.ask_user(args.sessions);
             let mode = app.credentials.label();
             let app = Arc::new(app);
             let upstream = app.upstream.base_url().to_owned();
@@ -227,14 +220,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Stdio(args) => {
             let (mut app, sandbox) = build_app(&args.common, None, false, None).await?;
-            app.elicitation = args
-                .common
-                .safety
-                .ask_user()
-                .map(|timeout| gate::elicit::AskUser {
-                    timeout,
-                    live: true,
-                });
+            app.elicitation = args.common.safety.ask_user(true);
             tracing::info!(
                 upstream = %app.upstream.base_url(),
                 tools = app.tools.len(),

@@ -17,8 +17,8 @@ use url::Url;
 use super::client::{self, Refused};
 use super::{HlSecret, KIND_COMPANY, KIND_LOCATION, UserType, now_ms};
 use crate::AuthServer;
-use crate::authorize::{Pending, cookie, finish, open_pending, redirect_error};
-use crate::clients::{redirect_matches, shorten};
+use crate::authorize::{Pending, cookie, finish, open_pending, redirect_error, requesting_client};
+use crate::clients::shorten;
 use crate::error::ErrorPage;
 
 const COOKIE: &str = "hlmcp_hl";
@@ -108,14 +108,9 @@ pub async fn callback(
         }
         .respond(StatusCode::FORBIDDEN);
     }
-    let client = match s.client(&pending.client_id).await {
-        Ok(c) if redirect_matches(&c.redirect_uris, &pending.redirect_uri) => c,
-        Ok(_) | Err(_) => {
-            return ErrorPage::bad_request(
-                "Unknown app",
-                "The app that asked for this connection is no longer known to this server.",
-            );
-        }
+    let client = match requesting_client(&s, &pending).await {
+        Ok(c) => c,
+        Err(page) => return page,
     };
     let state = pending.state.as_deref();
     if let Some(error) = get(&pairs, "error") {

@@ -114,20 +114,7 @@ fn seed_one(s: &mut Store, rng: &mut Rng, a: &SubAccount, company_id: &str, epoc
         "reseller": {},
     }));
 
-    let stages: Vec<Value> = a
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            json!({
-                "id": rng.uuid(),
-                "name": n,
-                "position": i,
-                "showInFunnel": true,
-                "showInPieChart": true,
-            })
-        })
-        .collect();
+    let stages = super::stage_records(rng, a.stages);
     let pipeline_id = rng.id20();
 
     for (i, (first, last, topic)) in a.people.iter().enumerate() {

@@ -105,12 +105,16 @@ pub fn default_audit_path() -> PathBuf {
 }
 
 impl SafetyArgs {
-    /// How long to wait for the user's answer to a confirmation question; `None` never asks
-    /// (`--ask-user-secs 0`, or confirmation off).
-    pub fn ask_user(&self) -> Option<Duration> {
+    /// Whether and how to ask users before gated writes; `None` never asks (`--ask-user-secs 0`,
+    /// or confirmation off). `live`: the transport carries server-to-client requests (stdio,
+    /// `--sessions`), so 2025-era clients can be asked while the call waits.
+    pub fn ask_user(&self, live: bool) -> Option<super::elicit::AskUser> {
         let off =
             self.ask_user_secs == 0 || parse_confirm(&self.confirm).is_ok_and(|r| r.is_empty());
-        (!off).then(|| Duration::from_secs(self.ask_user_secs))
+        (!off).then(|| super::elicit::AskUser {
+            timeout: Duration::from_secs(self.ask_user_secs),
+            live,
+        })
     }
 
     /// The configuration these flags ask for.

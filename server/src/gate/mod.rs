@@ -150,6 +150,11 @@ pub struct Ticket {
     args_sha256: String,
 }
 
+/// The answer when the audit record could not be written: the reason, and nothing was done.
+fn refuse_unlogged(reason: String) -> CallToolResponse {
+    text_result(&json!(reason), true).into()
+}
+
 fn text_result(value: &Value, error: bool) -> CallToolResult {
     let block = vec![ContentBlock::text(value.to_string())];
     if error {
@@ -308,7 +313,6 @@ impl Safety {
         reader: Reader<'_>,
         asking: Option<&elicit::Asking<'_>>,
     ) -> Result<Ticket, CallToolResponse> {
-        let refuse_unlogged = |e: String| CallToolResponse::from(text_result(&json!(e), true));
         if !Self::is_write(call.def) {
             return Ok(Ticket {
                 seq: None,
@@ -462,7 +466,6 @@ impl Safety {
         digest: &str,
         note: Option<&str>,
     ) -> Result<Ticket, CallToolResponse> {
-        let refuse_unlogged = |e: String| CallToolResponse::from(text_result(&json!(e), true));
         let token = tokens.issue(binding).map_err(refuse_unlogged)?;
         let preview = self
             .preview(call, reader, Some((&token, tokens.ttl())), note)
